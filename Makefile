@@ -1,0 +1,41 @@
+# target-listrak-sms: every task a developer or CI runs.
+SHELL := /bin/bash
+NPM ?= npm
+NODE ?= node
+
+# Inputs for `make sync`: your config and audience, or the embedded sandbox with the sample audience.
+CONFIG ?= config.json
+AUDIENCE ?= samples/audience.jsonl
+SEED ?= samples/sandbox-seed.json
+
+.PHONY: install build test lint sync sandbox bench bench-ci clean
+
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json
+
+build: install
+	$(NPM) run build --silent
+
+test: build
+	$(NPM) test
+
+lint: build
+	$(NPM) run lint --silent
+
+# Runs the main job: against Listrak when config.json exists, else against the embedded sandbox.
+sync: build
+	@if [ -f "$(CONFIG)" ]; then \
+	  $(NODE) dist/src/cli/target.js --config "$(CONFIG)" < "$(AUDIENCE)"; \
+	else \
+	  echo "no $(CONFIG): syncing the sample audience into the embedded Listrak sandbox" >&2; \
+	  $(NODE) dist/src/cli/target.js --sandbox "$(SEED)" < "$(AUDIENCE)"; \
+	fi
+
+sandbox: build
+	$(NODE) dist/src/cli/sandbox.js --seed "$(SEED)" --port 8765
+
+clean:
+	rm -rf dist

@@ -1,0 +1,163 @@
+/**
+ * Which record properties the sync manages, and how a record becomes a Listrak contact.
+ *
+ * The audience stream's SCHEMA decides the managed fields: the five system fields it declares, plus each other
+ * property that matches a profile field name (case, spaces and punctuation ignored). A managed field missing from a
+ * record counts as empty, since the record is the truth for the fields its schema declares; a field the schema does
+ * not declare is never touched.
+ */
+import type { ProfileField, SegmentationValue, SmsContact } from '../listrak/sms.js';
+import { canonicalStored, coerceByType, coerceDate, coerceEmail, coerceText, type Coerced, type RejectReason } from './coerce.js';
+
+export type SystemField = 'emailAddress' | 'firstName' | 'lastName' | 'birthday' | 'postalCode';
+
+interface SystemFieldSpec {
+  field: SystemField;
+  aliases: string[];
+  coerce: (v: unknown) => Coerced;
+}
+
+const SYSTEM_FIELDS: SystemFieldSpec[] = [
+  { field: 'emailAddress', aliases: ['email', 'emailaddress'], coerce: coerceEmail },
+  { field: 'firstName', aliases: ['firstname', 'givenname'], coerce: (v) => coerceText(v, 50) },
+  { field: 'lastName', aliases: ['lastname', 'surname', 'familyname'], coerce: (v) => coerceText(v, 50) },
+  { field: 'birthday', aliases: ['birthday', 'birthdate', 'dateofbirth', 'dob'], coerce: coerceDate },
+  { field: 'postalCode', aliases: ['postalcode', 'zip', 'zipcode', 'postcode'], coerce: (v) => coerceText(v, 20) },
+];
+
+export const PHONE_ALIASES = ['phone', 'phonenumber', 'mobilephone', 'mobile', 'mobilenumber', 'cellphone'];
+
+/** Names compare without case, spaces or punctuation: `Favorite Store` matches `favorite_store`. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+export interface ManagedSystemField {
+  field: SystemField;
+  property: string;
+  coerce: (v: unknown) => Coerced;
+}
+
+export interface ManagedCustomField {
+  property: string;
+  field: ProfileField;
+}
+
+export interface FieldPlan {
+  phoneProperty: string;
+  system: ManagedSystemField[];
+  custom: ManagedCustomField[];
+  /** Declared properties that match nothing in Listrak (reported once, then ignored). */
+  unmatched: string[];
+  /** Properties matching a disabled profile field (reported, ignored). */
+  disabled: string[];
+}
+
+export interface PlanInput {
+  properties: string[];
+  profileFields: ProfileField[];
+  includeCustomFields: boolean;
+}
+
+export function buildFieldPlan({ properties, profileFields, includeCustomFields }: PlanInput): FieldPlan | { error: string } {
+  const byName = new Map<string, ProfileField>();
+  for (const f of profileFields) byName.set(normalizeName(f.segmentationFieldName), f);
+  let phoneProperty: string | undefined;
+  const system: ManagedSystemField[] = [];
+  const custom: ManagedCustomField[] = [];
+  const unmatched: string[] = [];
+  const disabled: string[] = [];
+  const taken = new Set<string>();
+  for (const property of properties) {
+    const n = normalizeName(property);
+    if (PHONE_ALIASES.includes(n)) {
+      if (!phoneProperty || n === 'phone') phoneProperty = property;
+      continue;
+    }
+    const sys = SYSTEM_FIELDS.find((s) => s.aliases.includes(n));
+    if (sys) {
+      if (taken.has(sys.field)) continue; // `birthday` and `birthdate` both declared: the first wins
+      taken.add(sys.field);
+      system.push({ field: sys.field, property, coerce: sys.coerce });
+      continue;
+    }
+    const field = byName.get(n);
+    if (!field || !includeCustomFields) {
+      if (!field) unmatched.push(property);
+      continue;
+    }
+    if (field.statusFlag && !/^active$/i.test(field.statusFlag)) {
+      disabled.push(property);
+      continue;
+    }
+    if (taken.has(`#${field.segmentationFieldId}`)) continue;
+    taken.add(`#${field.segmentationFieldId}`);
+    custom.push({ property, field });
+  }
+  if (!phoneProperty) return { error: `the audience schema has no phone property (one of: ${PHONE_ALIASES.join(', ')})` };
+  return { phoneProperty, system, custom, unmatched, disabled };
+}
+
+/** A record's managed values, canonical; `null` means empty. Arrays align with plan.system / plan.custom. */
+export interface ContactValues {
+  system: (string | null)[];
+  custom: (string | null)[];
+}
+
+export type Mapped = { ok: true; values: ContactValues } | { ok: false; reason: RejectReason; field: string; detail: string };
+
+export function mapRecord(plan: FieldPlan, record: Record<string, unknown>): Mapped {
+  const system: (string | null)[] = new Array(plan.system.length);
+  for (let i = 0; i < plan.system.length; i++) {
+    const f = plan.system[i] as ManagedSystemField;
+    const r = f.coerce(record[f.property]);
+    if (!r.ok) return { ok: false, reason: r.reason, field: f.property, detail: r.detail };
+    system[i] = r.value;
+  }
+  const custom: (string | null)[] = new Array(plan.custom.length);
+  for (let i = 0; i < plan.custom.length; i++) {
+    const f = plan.custom[i] as ManagedCustomField;
+    const r = coerceByType(f.field.dataType, record[f.property], f.field.maxLength);
+    if (!r.ok) return { ok: false, reason: r.reason, field: f.property, detail: r.detail };
+    custom[i] = r.value;
+  }
+  return { ok: true, values: { system, custom } };
+}
+
+/** The managed values of a contact as Listrak holds it, canonical as mapRecord makes them. */
+export function storedValues(plan: FieldPlan, c: SmsContact): ContactValues {
+  const system = plan.system.map((f) => {
+    const v = c[f.field];
+    if (v === null || v === undefined || v === '') return null;
+    if (f.field === 'birthday') return canonicalStored('Date', v);
+    const r = f.coerce(v);
+    return r.ok ? r.value : v;
+  });
+  const byId = new Map<number, string | null>();
+  for (const s of c.segmentationFieldValues ?? []) byId.set(s.segmentationFieldId, s.value);
+  const custom = plan.custom.map((f) => canonicalStored(f.field.dataType, byId.get(f.field.segmentationFieldId)));
+  return { system, custom };
+}
+
+/** The Listrak contact body for a phone and its values; which parts to include is the caller's choice. */
+export function contactBody(plan: FieldPlan, phone: string, values: ContactValues, parts: { system: boolean; custom: boolean; omitEmpty: boolean }): SmsContact {
+  const body: SmsContact = { phoneNumber: phone };
+  if (parts.system) {
+    plan.system.forEach((f, i) => {
+      const v = values.system[i] ?? null;
+      if (v === null && parts.omitEmpty) return;
+      // Listrak wants a real null for an empty birthday, and a date-time otherwise.
+      body[f.field] = f.field === 'birthday' && v !== null ? `${v}T00:00:00` : v;
+    });
+  }
+  if (parts.custom) {
+    const segs: SegmentationValue[] = [];
+    plan.custom.forEach((f, i) => {
+      const v = values.custom[i] ?? null;
+      if (v === null && parts.omitEmpty) return;
+      segs.push({ segmentationFieldId: f.field.segmentationFieldId, value: v ?? '' });
+    });
+    if (segs.length) body.segmentationFieldValues = segs;
+  }
+  return body;
+}

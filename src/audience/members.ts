@@ -1,0 +1,112 @@
+/**
+ * The list's current members as a compact index: phone keys (canonical phones as numbers) in a sorted
+ * Float64Array, with two fingerprints each (system fields, custom fields) and a "seen in the audience" flag.
+ * About 25 bytes a member, so a list of millions costs tens of MB, not a Map of objects.
+ *
+ * Members whose stored phone is not in canonical form keep their exact spelling in `rawPhones`, because calls
+ * about them (unsubscribe) must name the number as Listrak has it.
+ */
+import { indexOfKey } from './keys.js';
+
+export class MemberIndex {
+  constructor(
+    readonly keys: Float64Array,
+    readonly systemFp: Float64Array,
+    readonly customFp: Float64Array,
+    readonly seen: Uint8Array,
+    readonly rawPhones: Map<number, string>,
+    /** Members whose phone could not be understood at all: never matched, so unsubscribed unless the guard stops it. */
+    readonly unmatchable: string[],
+  ) {}
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** Position of a phone key, or -1. */
+  find(key: number): number {
+    return indexOfKey(this.keys, key);
+  }
+
+  /** The phone as Listrak stores it. */
+  phoneAt(i: number): string {
+    const key = this.keys[i] as number;
+    return this.rawPhones.get(key) ?? String(key);
+  }
+
+  unseenCount(): number {
+    let n = this.unmatchable.length;
+    for (let i = 0; i < this.seen.length; i++) if (this.seen[i] === 0) n++;
+    return n;
+  }
+
+  /** Phones of members the audience did not contain, in key order. */
+  *unseen(): Generator<string> {
+    for (const raw of this.unmatchable) yield raw;
+    for (let i = 0; i < this.seen.length; i++) if (this.seen[i] === 0) yield this.phoneAt(i);
+  }
+
+  /** Approximate bytes held, for the report and the benchmark. */
+  bytes(): number {
+    return this.keys.byteLength + this.systemFp.byteLength + this.customFp.byteLength + this.seen.byteLength + this.rawPhones.size * 64;
+  }
+}
+
+/** Collects members page by page in growable typed arrays, then sorts once. */
+export class MemberIndexBuilder {
+  private keys = new Float64Array(1024);
+  private sys = new Float64Array(1024);
+  private cus = new Float64Array(1024);
+  private n = 0;
+  private readonly rawPhones = new Map<number, string>();
+  private readonly unmatchable: string[] = [];
+
+  add(key: number, raw: string, systemFp: number, customFp: number) {
+    if (this.n === this.keys.length) this.grow();
+    this.keys[this.n] = key;
+    this.sys[this.n] = systemFp;
+    this.cus[this.n] = customFp;
+    this.n++;
+    if (raw !== String(key)) this.rawPhones.set(key, raw);
+  }
+
+  addUnmatchable(raw: string) {
+    this.unmatchable.push(raw);
+  }
+
+  get count(): number {
+    return this.n + this.unmatchable.length;
+  }
+
+  private grow() {
+    const size = this.keys.length * 2;
+    const grow = (a: Float64Array) => {
+      const b = new Float64Array(size);
+      b.set(a);
+      return b;
+    };
+    this.keys = grow(this.keys);
+    this.sys = grow(this.sys);
+    this.cus = grow(this.cus);
+  }
+
+  /**
+   * Sort keys with the native numeric typed-array sort, drop repeats (a member listed twice while the list changed
+   * under the pager), then place each member's fingerprints at its key's sorted position.
+   */
+  build(): MemberIndex {
+    const sorted = this.keys.slice(0, this.n).sort();
+    let unique = 0;
+    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[unique - 1]) sorted[unique++] = sorted[i] as number;
+    const keys = sorted.slice(0, unique);
+    const index = new MemberIndex(keys, new Float64Array(unique), new Float64Array(unique), new Uint8Array(unique), this.rawPhones, this.unmatchable);
+    for (let i = 0; i < this.n; i++) {
+      const at = index.find(this.keys[i] as number);
+      index.systemFp[at] = this.sys[i] as number;
+      index.customFp[at] = this.cus[i] as number;
+    }
+    // Free the build buffers before the audience phase starts allocating.
+    this.keys = this.sys = this.cus = new Float64Array(0);
+    return index;
+  }
+}

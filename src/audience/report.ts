@@ -1,0 +1,68 @@
+/** Counts of what a sync did, and the end-of-run table on stderr. */
+import type { RejectReason } from './coerce.js';
+
+export type Action = 'created' | 'subscribed' | 'updated' | 'unchanged' | 'unsubscribed' | 'opted_out' | 'pending' | 'import_rows';
+
+export class SyncCounts {
+  records = 0;
+  readonly actions: Record<Action, number> = { created: 0, subscribed: 0, updated: 0, unchanged: 0, unsubscribed: 0, opted_out: 0, pending: 0, import_rows: 0 };
+  readonly rejected = new Map<RejectReason, number>();
+  /** Planned work (known after the audience is read). */
+  readonly planned = { new: 0, changedSystem: 0, changedCustomOnly: 0, unsubscribe: 0 };
+  members = 0;
+  imports: { id: number; status: string; rows: number }[] = [];
+
+  add(action: Action, n = 1) {
+    this.actions[action] += n;
+  }
+
+  reject(reason: RejectReason) {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  rejectedTotal(): number {
+    let n = 0;
+    for (const v of this.rejected.values()) n += v;
+    return n;
+  }
+
+  toJSON() {
+    return {
+      records: this.records,
+      members: this.members,
+      ...this.actions,
+      rejected: this.rejectedTotal(),
+      rejected_by_reason: Object.fromEntries(this.rejected),
+      planned: this.planned,
+    };
+  }
+}
+
+export const fmt = (n: number) => n.toLocaleString('en-US');
+
+export function formatReport(counts: SyncCounts, calls: Map<string, number>, retries: Map<string, number>, elapsedMs: number, dryRun: boolean): string {
+  const rows: [string, string][] = [];
+  rows.push(['audience records', fmt(counts.records)]);
+  rows.push(['list members before', fmt(counts.members)]);
+  if (dryRun) {
+    rows.push(['would create or subscribe', fmt(counts.planned.new)]);
+    rows.push(['would update (system fields)', fmt(counts.planned.changedSystem)]);
+    rows.push(['would update (custom fields only)', fmt(counts.planned.changedCustomOnly)]);
+    rows.push(['would unsubscribe', fmt(counts.planned.unsubscribe)]);
+  }
+  for (const [k, v] of Object.entries(counts.actions)) if (!dryRun || k === 'unchanged' || k === 'opted_out') rows.push([k.replace('_', ' '), fmt(v)]);
+  rows.push(['rejected', fmt(counts.rejectedTotal())]);
+  for (const [reason, n] of [...counts.rejected].sort()) rows.push([`  ${reason}`, fmt(n)]);
+  for (const imp of counts.imports) rows.push([`import ${imp.id}`, `${imp.status}, ${fmt(imp.rows)} rows`]);
+  const callRows = [...calls].sort(([a], [b]) => a.localeCompare(b));
+  let total = 0;
+  for (const [route, n] of callRows) {
+    total += n;
+    const r = retries.get(route);
+    rows.push([`calls ${route}`, `${fmt(n)}${r ? ` (${fmt(r)} retries)` : ''}`]);
+  }
+  rows.push(['calls total', fmt(total)]);
+  rows.push(['elapsed', `${(elapsedMs / 1000).toFixed(2)} s`]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}

@@ -1,0 +1,67 @@
+/**
+ * The planned writes of a sync, spooled to a temporary file while the audience is read.
+ *
+ * Nothing is written to Listrak until the whole input has been read and validated: a malformed line or a stream
+ * cut short fails the run before the first write, so bad input never half-applies a sync. Only the records that
+ * need a write are spooled (new and changed contacts), so memory stays bounded whatever the audience size.
+ */
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ContactValues } from './fields.js';
+
+export type PlannedWrite =
+  /** A phone not on the list: subscribe or create. */
+  | { kind: 'new'; phone: string; line: number; values: ContactValues }
+  /** A member whose managed fields differ; `system`/`custom` say which groups changed. */
+  | { kind: 'update'; phone: string; line: number; values: ContactValues; system: boolean; custom: boolean };
+
+export class WriteSpool {
+  private readonly dir: string;
+  private readonly files = new Map<PlannedWrite['kind'], { path: string; out: WriteStream; count: number }>();
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'listrak-sync-'));
+  }
+
+  async add(w: PlannedWrite): Promise<void> {
+    let f = this.files.get(w.kind);
+    if (!f) {
+      const path = join(this.dir, `${w.kind}.jsonl`);
+      f = { path, out: createWriteStream(path), count: 0 };
+      this.files.set(w.kind, f);
+    }
+    f.count++;
+    if (!f.out.write(JSON.stringify(w) + '\n')) await new Promise<void>((resolve) => f.out.once('drain', () => resolve()));
+  }
+
+  count(kind: PlannedWrite['kind']): number {
+    return this.files.get(kind)?.count ?? 0;
+  }
+
+  async finish(): Promise<void> {
+    await Promise.all([...this.files.values()].map((f) => new Promise<void>((resolve, reject) => f.out.end((e?: Error | null) => (e ? reject(e) : resolve())))));
+  }
+
+  /** The spooled writes of one kind, in batches. */
+  async *batches(kind: PlannedWrite['kind'], size: number): AsyncGenerator<PlannedWrite[]> {
+    const f = this.files.get(kind);
+    if (!f) return;
+    const rl = createInterface({ input: createReadStream(f.path), crlfDelay: Infinity });
+    let batch: PlannedWrite[] = [];
+    for await (const line of rl) {
+      batch.push(JSON.parse(line) as PlannedWrite);
+      if (batch.length >= size) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+
+  dispose() {
+    for (const f of this.files.values()) f.out.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+/**
+ * target-listrak-sms: a Singer target that makes one Listrak SMS list mirror the audience on stdin.
+ *   target-listrak-sms --config config.json [--dry-run] < audience.jsonl
+ *   target-listrak-sms --sandbox seed.json [--config overrides.json] < audience.jsonl   (embedded sandbox)
+ */
+import { z } from 'zod';
+import { parseTargetConfig, readJsonFile, targetConfigSchema, type TargetConfig } from '../config/target.js';
+import { ConfigError, EXIT } from '../errors.js';
+import { TokenProvider } from '../listrak/auth.js';
+import { ListrakHttp } from '../listrak/http.js';
+import { SmsApi } from '../listrak/sms.js';
+import { createLogger } from '../log.js';
+import { runSync } from '../audience/sync.js';
+import { createSingerWriter } from '../singer/writer.js';
+import { startSandbox, type Sandbox } from '../sandbox/server.js';
+import type { SandboxSeed } from '../sandbox/model.js';
+import { packageVersion, parseCli } from './args.js';
+import { runMain } from './run.js';
+
+const HELP = `Usage: target-listrak-sms --config CONFIG [--dry-run] < singer.jsonl
+
+Makes one Listrak SMS list mirror the audience stream read on stdin (Singer JSONL).
+
+Options:
+  --config FILE       JSON config (see README "Configuration")
+  --dry-run           read everything, write nothing, print the plan
+  --sandbox SEED      run against an embedded Listrak sandbox seeded from SEED (a demo; --config optional)
+  --about             print what this target supports (--format json|markdown)
+  --version           print the version
+  --help              this text
+
+Exit codes: 0 the list matches the audience, 1 Listrak or runtime failure, 2 bad config or arguments,
+3 bad input (the message names the line), 4 the removal guard refused the sync.`;
+
+let secrets: string[] = [];
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseCli(argv, {
+    config: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    sandbox: { type: 'string' },
+    about: { type: 'boolean' },
+    format: { type: 'string' },
+    version: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) return print(HELP);
+  if (values.version) return print(`target-listrak-sms ${packageVersion()}`);
+  if (values.about) return print(about(values.format ?? 'json'));
+
+  let sandbox: Sandbox | undefined;
+  let raw: Record<string, unknown> = {};
+  if (values.config) raw = readJsonFile(values.config, 'config file') as Record<string, unknown>;
+  else if (!values.sandbox) throw new ConfigError('--config is required (or --sandbox SEED for a demo against the embedded sandbox)');
+  if (values.sandbox) {
+    const seed = readJsonFile(values.sandbox, 'sandbox seed') as SandboxSeed;
+    sandbox = await startSandbox({ seed, importDelayMs: 200 });
+    raw = { ...sandboxConfig(seed, sandbox), ...raw };
+    process.stderr.write(`sandbox: embedded Listrak sandbox at ${sandbox.url}\n`);
+  }
+  try {
+    const config = parseTargetConfig(raw);
+    secrets = [config.client_secret];
+    return await sync(config, values['dry-run'] ?? false);
+  } finally {
+    await sandbox?.close();
+  }
+}
+
+async function sync(config: TargetConfig, dryRun: boolean): Promise<number> {
+  const tokens = new TokenProvider({
+    authUrl: config.auth_url,
+    clientId: config.client_id,
+    clientSecret: config.client_secret,
+    timeoutMs: config.request_timeout_ms,
+    maxRetries: config.max_retries,
+  });
+  const logger = createLogger({ level: process.env.DEBUG ? 'debug' : 'info', secrets: () => tokens.secrets() });
+  const http = new ListrakHttp({
+    apiUrl: config.api_url,
+    tokens,
+    maxRequestsPerSecond: config.max_requests_per_second,
+    maxConcurrency: config.max_concurrency,
+    timeoutMs: config.request_timeout_ms,
+    maxRetries: config.max_retries,
+    onRetry: (route, attempt, reason) => logger.warn(`${route}: retry ${attempt} after ${reason}`),
+  });
+  const api = new SmsApi(http, config.sender_code_id);
+  try {
+    const result = await runSync({ config, api, http, input: process.stdin, writer: createSingerWriter(), logger, dryRun });
+    logger.info(`${dryRun ? 'dry run (nothing was written)' : 'report'}:\n${result.report}`);
+    if (result.counts.rejectedTotal() > 0) logger.info(`rejected records are in ${config.rejects_file}`);
+    return EXIT.ok;
+  } finally {
+    secrets = tokens.secrets();
+  }
+}
+
+function sandboxConfig(seed: SandboxSeed, sandbox: Sandbox): Record<string, unknown> {
+  const client = seed.clients?.[0] ?? { client_id: 'sandbox-client', client_secret: 'sandbox-secret' };
+  const list = seed.lists?.[0];
+  return {
+    client_id: client.client_id,
+    client_secret: client.client_secret,
+    sender_code_id: list?.senderCodeId ?? seed.senderCodes?.[0]?.shortCodeId,
+    phone_list_id: list?.phoneListId,
+    auth_url: sandbox.authUrl,
+    api_url: sandbox.apiUrl,
+    import_poll_interval_s: 0.1,
+    max_requests_per_second: 200,
+  };
+}
+
+function about(format: string): string {
+  const settings = z.toJSONSchema(targetConfigSchema, { io: 'input' }) as { properties: Record<string, { type?: string; default?: unknown; description?: string }>; required?: string[] };
+  const info = {
+    name: 'target-listrak-sms',
+    version: packageVersion(),
+    description: 'Singer target that makes one Listrak SMS list mirror an audience stream',
+    capabilities: ['about', 'dry-run'],
+    settings: Object.entries(settings.properties).map(([name, s]) => ({
+      name,
+      type: s.type ?? 'string',
+      required: settings.required?.includes(name) ?? false,
+      default: s.default,
+      sensitive: name === 'client_secret' || undefined,
+    })),
+  };
+  if (format === 'json') return JSON.stringify(info, null, 2);
+  if (format !== 'markdown') throw new ConfigError(`--format must be json or markdown, not ${format}`);
+  const rows = info.settings.map((s) => `| ${s.name} | ${s.type} | ${s.required ? 'yes' : 'no'} | ${s.default === undefined ? '' : JSON.stringify(s.default)} |`);
+  return [`# ${info.name} ${info.version}`, '', info.description, '', '| setting | type | required | default |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+function print(text: string): number {
+  process.stdout.write(text + '\n');
+  return EXIT.ok;
+}
+
+await runMain(() => main(process.argv.slice(2)), () => secrets);

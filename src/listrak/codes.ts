@@ -1,0 +1,55 @@
+/**
+ * What each Listrak error code means for a sync: done already, a per-contact rejection, or fatal for the run.
+ * One table, so every phase treats the same answer the same way.
+ */
+import { ListrakError } from '../errors.js';
+
+/** Answers that mean the write we wanted is already true. */
+export const ALREADY_DONE = {
+  subscribe: ['ERROR_SUBSCRIBED_PHONE_NUMBER'],
+  unsubscribe: ['ERROR_PHONE_NUMBER_NOT_SUBSCRIBED'],
+} as const;
+
+/** Answers about one contact's data or standing: that contact is rejected, the run goes on. */
+const PER_CONTACT = new Set([
+  'ERROR_BANNED_PHONE_NUMBER',
+  'ERROR_PHONE_NUMBER_SUSPENDED',
+  'ERROR_INVALID_PHONE_NUMBER',
+  'ERROR_INVALID_EMAIL_ADDRESS',
+  'ERROR_BIRTHDAY_FIELD_NULL',
+  'ERROR_SEGMENTATION_MAX_LENGTH',
+  'ERROR_INVALID_SEGMENTATION_FIELD_ID',
+  'ERROR_SEGMENTATION_FIELD_DISABLED',
+  'ERROR_INVALID_PARAMETER',
+  'ERROR_PHONE_NUMBER_NOT_FOUND',
+]);
+
+export function isPerContact(err: unknown): err is ListrakError {
+  return err instanceof ListrakError && PER_CONTACT.has(err.code);
+}
+
+export function isCode(err: unknown, ...codes: readonly string[]): err is ListrakError {
+  return err instanceof ListrakError && codes.includes(err.code);
+}
+
+/** Get Contact's "no such number on this sender code". */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ListrakError && (err.code === 'ERROR_UNABLE_TO_LOCATE_RESOURCE' || err.status === 404);
+}
+
+/** A clearer message for the errors that stop a run. */
+export function explainFatal(err: ListrakError, ids: { senderCodeId: number; listId: number }): string {
+  switch (err.code) {
+    case 'ERROR_LIST_INACTIVE':
+      return `list ${ids.listId} is inactive in Listrak: activate it or fix phone_list_id`;
+    case 'ERROR_INVALID_LIST_ID':
+      return `list ${ids.listId} does not exist under sender code ${ids.senderCodeId}: check phone_list_id and sender_code_id`;
+    case 'ERROR_SENDER_CODE_DISABLED':
+      return `sender code ${ids.senderCodeId} is disabled in Listrak`;
+    case 'ERROR_INVALID_CREDENTIALS':
+    case 'ERROR_UNAUTHORIZED':
+      return `${err.message} (check client_id/client_secret, that the integration is active and of type SMS, and its IP allow-list)`;
+    default:
+      return err.message;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The one door to Listrak's API. Every call passes through here, so retries, pacing, authentication, metrics and
+ * error typing live in one place:
+ *  - axios with a keep-alive agent; axios-retry retries 429, 5xx and network errors with exponential backoff and
+ *    jitter, honouring Retry-After;
+ *  - a rate limiter (each attempt, retries included) and a concurrency cap shared by every phase;
+ *  - a Bearer token from TokenProvider; a 401 is retried once with a fresh token;
+ *  - Listrak's error envelope `{status, error, message}` becomes a ListrakError with the `ERROR_*` code.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import axiosRetry, { exponentialDelay, isNetworkError } from 'axios-retry';
+import { ListrakError } from '../errors.js';
+import { maskPhonesIn } from '../redact.js';
+import type { TokenProvider } from './auth.js';
+import { RateLimiter, Semaphore } from './limiter.js';
+
+export interface HttpOptions {
+  apiUrl: string;
+  tokens: TokenProvider;
+  maxRequestsPerSecond: number;
+  maxConcurrency: number;
+  timeoutMs: number;
+  maxRetries: number;
+  /** Base of the exponential backoff; tests shorten it. */
+  retryBaseDelayMs?: number;
+  onRetry?: (route: string, attempt: number, reason: string) => void;
+}
+
+export interface CallOptions {
+  params?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** An absolute URL to call instead of apiUrl + path (a `nextPageCursor` given as a URI). */
+  absoluteUrl?: string;
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Calls made per route, attempts and retries apart: the report prints these. */
+export class CallCounter {
+  readonly calls = new Map<string, number>();
+  readonly retries = new Map<string, number>();
+  add(map: Map<string, number>, route: string) {
+    map.set(route, (map.get(route) ?? 0) + 1);
+  }
+  total(): number {
+    let n = 0;
+    for (const v of this.calls.values()) n += v;
+    return n;
+  }
+}
+
+interface RouteConfig extends AxiosRequestConfig {
+  route?: string;
+}
+
+export class ListrakHttp {
+  readonly counter = new CallCounter();
+  private readonly axios: AxiosInstance;
+  private readonly limiter: RateLimiter;
+  private readonly slots: Semaphore;
+
+  constructor(private readonly opts: HttpOptions) {
+    this.limiter = new RateLimiter(opts.maxRequestsPerSecond);
+    this.slots = new Semaphore(opts.maxConcurrency);
+    const keepAlive = { keepAlive: true, maxSockets: opts.maxConcurrency };
+    this.axios = axios.create({
+      baseURL: opts.apiUrl.replace(/\/+$/, ''),
+      timeout: opts.timeoutMs,
+      httpAgent: new http.Agent(keepAlive),
+      httpsAgent: new https.Agent(keepAlive),
+      headers: { Accept: 'application/json' },
+      // Listrak's error bodies are what we branch on; let every status through and type it below.
+      validateStatus: (s) => s < 500 && s !== 429,
+    });
+    // Each attempt, first or retry, waits for its place in the rate limit and counts as a call.
+    this.axios.interceptors.request.use(async (config) => {
+      await this.limiter.take();
+      this.counter.add(this.counter.calls, (config as RouteConfig).route ?? 'unknown');
+      return config;
+    });
+    const base = opts.retryBaseDelayMs ?? 300;
+    axiosRetry(this.axios, {
+      retries: opts.maxRetries,
+      retryCondition: (err) => isNetworkError(err) || isTimeout(err) || err.response?.status === 429 || (err.response?.status ?? 0) >= 500,
+      // exponentialDelay adds up to 20% jitter; Retry-After, when sent, wins (axios-retry reads it itself).
+      retryDelay: (count, err) => Math.min(60_000, exponentialDelay(count, err, base)),
+      shouldResetTimeout: true,
+      onRetry: (count, err, config) => {
+        const route = (config as RouteConfig).route ?? 'unknown';
+        this.counter.add(this.counter.retries, route);
+        opts.onRetry?.(route, count, err.response ? `HTTP ${err.response.status}` : (err.code ?? err.message));
+      },
+    });
+  }
+
+  /**
+   * One API call. Resolves with the parsed body of a 2xx answer; throws ListrakError for anything else
+   * (after retries for 429/5xx/network errors, and one token renewal for a 401).
+   */
+  async call<T>(route: string, method: Method, path: string, options: CallOptions = {}): Promise<T> {
+    return this.slots.run(async () => {
+      let token = await this.opts.tokens.token();
+      let res = await this.send(route, method, path, options, token);
+      if (res.status === 401) {
+        token = await this.opts.tokens.renewAfterRejection(token);
+        res = await this.send(route, method, path, options, token);
+      }
+      if (res.status >= 200 && res.status < 300) return res.data as T;
+      throw toListrakError(route, res.status, res.data);
+    });
+  }
+
+  private async send(route: string, method: Method, path: string, options: CallOptions, token: string) {
+    const config: RouteConfig = {
+      route,
+      method,
+      url: options.absoluteUrl ?? path,
+      params: options.params,
+      data: options.body,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      },
+    };
+    try {
+      return await this.axios.request(config);
+    } catch (e) {
+      const err = e as AxiosError;
+      if (err.response) throw toListrakError(route, err.response.status, err.response.data);
+      throw new ListrakError('NETWORK', undefined, `${route}: cannot reach Listrak (${err.code ?? err.message})`, route);
+    }
+  }
+}
+
+function isTimeout(err: AxiosError): boolean {
+  return err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT';
+}
+
+export function toListrakError(route: string, status: number, body: unknown): ListrakError {
+  const b = (body && typeof body === 'object' ? body : {}) as { error?: unknown; message?: unknown };
+  const code = typeof b.error === 'string' && b.error.startsWith('ERROR_') ? b.error : `HTTP_${status}`;
+  const detail = typeof b.message === 'string' ? b.message : typeof body === 'string' ? body.slice(0, 200) : '';
+  return new ListrakError(code, status, maskPhonesIn(`${route}: Listrak answered HTTP ${status} ${code}${detail ? `: ${detail}` : ''}`), route);
+}

@@ -1,0 +1,33 @@
+/**
+ * Masking for anything that may reach a log: phone numbers keep their last 4 digits, secrets keep nothing.
+ * Logs are read by operations people and pasted into tickets, so full phones and tokens never go there.
+ */
+
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '');
+  if (digits.length <= 4) return '*'.repeat(digits.length);
+  return `${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`;
+}
+
+/**
+ * Mask what looks like a phone number inside free text (messages from Listrak, our own log lines): a run of 7+
+ * digits, or the usual punctuated forms. Counts in our own output are printed with thousands separators, which
+ * this pattern leaves alone.
+ */
+const PHONE_IN_TEXT = /\+?\d{7,}|\+?\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\+\d{1,3}[\s-]\d[\d\s-]{6,}\d/g;
+
+export function maskPhonesIn(text: string): string {
+  return text.replace(PHONE_IN_TEXT, (m) => maskPhone(m));
+}
+
+export function maskSecret(secret: string | undefined): string {
+  if (!secret) return '(unset)';
+  return '***';
+}
+
+/** Remove each given secret from a text (error bodies may echo what was sent). */
+export function scrubSecrets(text: string, secrets: Iterable<string | undefined>): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
+  return out;
+}
