@@ -20,6 +20,8 @@ export type PlannedWrite =
 export class WriteSpool {
   private readonly dir: string;
   private readonly files = new Map<PlannedWrite['kind'], { path: string; out: WriteStream; count: number }>();
+  /** A disk error while spooling; raised on the next add or at finish, never lost as an unhandled event. */
+  private failure?: Error;
 
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), 'listrak-sync-'));
@@ -30,8 +32,10 @@ export class WriteSpool {
     if (!f) {
       const path = join(this.dir, `${w.kind}.jsonl`);
       f = { path, out: createWriteStream(path), count: 0 };
+      f.out.on('error', (e) => (this.failure ??= e));
       this.files.set(w.kind, f);
     }
+    if (this.failure) throw this.failure;
     f.count++;
     if (!f.out.write(JSON.stringify(w) + '\n')) await new Promise<void>((resolve) => f.out.once('drain', () => resolve()));
   }
@@ -41,6 +45,7 @@ export class WriteSpool {
   }
 
   async finish(): Promise<void> {
+    if (this.failure) throw this.failure;
     await Promise.all([...this.files.values()].map((f) => new Promise<void>((resolve, reject) => f.out.end((e?: Error | null) => (e ? reject(e) : resolve())))));
   }
 

@@ -1,0 +1,106 @@
+/**
+ * Runs the real sync, in process, against a real sandbox server over HTTP: the config, HTTP layer and phases are
+ * the production ones; only stdin and stdout are replaced by strings so the spec can read what came out.
+ */
+import { Readable } from 'node:stream';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseTargetConfig, type TargetConfig } from '../../src/config/target.js';
+import { TokenProvider } from '../../src/listrak/auth.js';
+import { ListrakHttp } from '../../src/listrak/http.js';
+import { SmsApi } from '../../src/listrak/sms.js';
+import { createLogger } from '../../src/log.js';
+import { runSync, type SyncResult } from '../../src/audience/sync.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
+import type { SandboxSeed } from '../../src/sandbox/model.js';
+import { LIST, SC } from './fixtures.js';
+
+export interface SyncRun {
+  result?: SyncResult;
+  error?: Error;
+  states: Record<string, unknown>[];
+  log: string[];
+  rejects: Record<string, unknown>[];
+  config: TargetConfig;
+  http: ListrakHttp;
+}
+
+const WRITE_OPS = [
+  'Contact_PostContactListResource',
+  'Contact_PutContactResource',
+  'ContactListSubscription_PostContactListSubscription',
+  'ContactListSubscription_DeleteUnsubscribeContactListSubscription',
+  'Contact_PostImportFileResource',
+];
+
+export async function sandboxWith(seed: SandboxSeed, opts: Omit<SandboxOptions, 'seed'> = {}): Promise<Sandbox> {
+  return startSandbox({ importDelayMs: 10, ...opts, seed });
+}
+
+export function configFor(sandbox: Sandbox, overrides: Record<string, unknown> = {}): TargetConfig {
+  const dir = mkdtempSync(join(tmpdir(), 'listrak-spec-'));
+  return parseTargetConfig({
+    client_id: 'test-client',
+    client_secret: 'test-secret-value',
+    sender_code_id: SC,
+    phone_list_id: LIST,
+    auth_url: sandbox.authUrl,
+    api_url: sandbox.apiUrl,
+    rejects_file: join(dir, 'rejects.jsonl'),
+    max_requests_per_second: 1000,
+    import_poll_interval_s: 0.01,
+    ...overrides,
+  });
+}
+
+export async function runTarget(sandbox: Sandbox, input: string, overrides: Record<string, unknown> = {}, opts: { dryRun?: boolean; retryBaseDelayMs?: number } = {}): Promise<SyncRun> {
+  const config = configFor(sandbox, overrides);
+  const tokens = new TokenProvider({ authUrl: config.auth_url, clientId: config.client_id, clientSecret: config.client_secret, timeoutMs: config.request_timeout_ms, maxRetries: config.max_retries });
+  const http = new ListrakHttp({
+    apiUrl: config.api_url,
+    tokens,
+    maxRequestsPerSecond: config.max_requests_per_second,
+    maxConcurrency: config.max_concurrency,
+    timeoutMs: config.request_timeout_ms,
+    maxRetries: config.max_retries,
+    retryBaseDelayMs: opts.retryBaseDelayMs ?? 5,
+  });
+  const log: string[] = [];
+  const states: Record<string, unknown>[] = [];
+  const run: SyncRun = { states, log, rejects: [], config, http };
+  try {
+    run.result = await runSync({
+      config,
+      api: new SmsApi(http, config.sender_code_id),
+      http,
+      input: Readable.from([input]),
+      writer: { state: (v) => states.push(v as Record<string, unknown>) },
+      logger: createLogger({ level: 'debug', write: (l) => log.push(l), secrets: () => tokens.secrets() }),
+      dryRun: opts.dryRun,
+    });
+  } catch (e) {
+    run.error = e as Error;
+  }
+  if (existsSync(config.rejects_file)) {
+    run.rejects = readFileSync(config.rejects_file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+  return run;
+}
+
+/** Write calls the sandbox received since the last reset, by operationId. */
+export function writeCalls(sandbox: Sandbox): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const op of WRITE_OPS) {
+    const n = sandbox.calls.get(op);
+    if (n) out[op] = n;
+  }
+  return out;
+}
+
+export function phases(run: SyncRun): string[] {
+  return run.states.map((s) => (s.listrak_sms as { phase: string }).phase);
+}
