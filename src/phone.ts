@@ -34,10 +34,14 @@ function parseValid(text: string, region: string): string | undefined {
   return `${pn.countryCallingCode}${pn.nationalNumber}`;
 }
 
-/** A digits-only number that is not valid in the default region may be written with its country code but no `+`. */
+/**
+ * A number that is not valid in the default region may be written with its country code but no `+`, or with the
+ * `00` international prefix used outside North America.
+ */
 function internationalRetry(text: string): string | undefined {
-  if (DIGITS_WITH_IDD.test(text)) return parseValid(`+${text.slice(2)}`, 'US');
-  if (DIGITS.test(text) && text.length >= 8) return parseValid(`+${text}`, 'US');
+  const compact = text.replace(/[\s().-]/g, '');
+  if (DIGITS_WITH_IDD.test(compact)) return parseValid(`+${compact.slice(2)}`, 'US');
+  if (DIGITS.test(compact) && compact.length >= 8) return parseValid(`+${compact}`, 'US');
   return undefined;
 }
 

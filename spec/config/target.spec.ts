@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { parseTargetConfig } from '../../src/config/target.js';
+import { ConfigError } from '../../src/errors.js';
+
+const valid = { client_id: 'id', client_secret: 'secret', sender_code_id: 1, phone_list_id: 2 };
+
+function errorOf(raw: unknown): string {
+  try {
+    parseTargetConfig(raw);
+  } catch (e) {
+    expect(e).to.be.instanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('target config', () => {
+  it('fills the documented defaults', () => {
+    expect(parseTargetConfig(valid)).to.include({
+      auth_url: 'https://auth.listrak.com/OAuth2/Token',
+      api_url: 'https://api.listrak.com/sms',
+      include_custom_fields: true,
+      max_unsubscribe_ratio: 0.2,
+      rejects_file: 'listrak-rejects.jsonl',
+    });
+  });
+
+  it('accepts ids given as numeric strings and upper-cases the region', () => {
+    expect(parseTargetConfig({ ...valid, sender_code_id: '7', default_region: 'gb' })).to.include({ sender_code_id: 7, default_region: 'GB' });
+  });
+
+  it('names each bad key', () => {
+    expect(errorOf({ ...valid, client_secret: '' })).to.match(/client_secret: must be a non-empty string/);
+    expect(errorOf({ ...valid, phone_list_id: 'abc' })).to.match(/phone_list_id/);
+    expect(errorOf({ ...valid, max_unsubscribe_ratio: 1.5 })).to.match(/max_unsubscribe_ratio/);
+    expect(errorOf({ ...valid, default_region: 'USA' })).to.match(/default_region: must be a two-letter/);
+    expect(errorOf({ ...valid, api_url: 'not a url' })).to.match(/api_url/);
+    expect(errorOf({ ...valid, page_size: 6000 })).to.match(/page_size/);
+    expect(errorOf({ ...valid, client_sercet: 'typo' })).to.match(/unknown key\(s\): client_sercet/);
+    const { client_id: _omit, ...missing } = valid;
+    expect(errorOf(missing)).to.match(/client_id/);
+  });
+});

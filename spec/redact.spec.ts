@@ -1,0 +1,22 @@
+import { expect } from 'chai';
+import { createLogger } from '../src/log.js';
+import { maskPhone, maskPhonesIn, scrubSecrets } from '../src/redact.js';
+
+describe('redaction', () => {
+  it('masks phones to their last four digits', () => {
+    expect(maskPhone('12155550123')).to.equal('*******0123');
+    expect(maskPhonesIn('contact 12155550123 failed; (215) 555-0123 too; +44 7911 123456')).to.equal('contact *******0123 failed; ******0123 too; ********3456');
+  });
+
+  it('leaves counts with separators and dates alone', () => {
+    expect(maskPhonesIn('1,000,000 records on 2026-11-24 in 12.5 s')).to.equal('1,000,000 records on 2026-11-24 in 12.5 s');
+  });
+
+  it('removes secrets, and the logger applies both', () => {
+    expect(scrubSecrets('token abcd1234efgh leaked', ['abcd1234efgh'])).to.equal('token *** leaked');
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l), secrets: () => ['s3cr3t-value'] });
+    log.warn('call for 12155550123 with s3cr3t-value failed');
+    expect(lines).to.deep.equal(['WARN: call for *******0123 with *** failed']);
+  });
+});
