@@ -22,6 +22,7 @@ const ok = (value: string | null): Coerced => ({ ok: true, value });
 const fail = (reason: RejectReason, detail: string): Coerced => ({ ok: false, reason, detail });
 
 // C0/C1 control characters other than ordinary whitespace have no place in a profile value.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
 const WHITESPACE_RUN = /[\t\r\n]+/g;
 
