@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runCli, repoRoot } from '../support/cli.js';
 import { LIST, SC, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
 import { sandboxWith, writeCalls } from '../support/harness.js';
+import { tempDir } from '../support/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'listrak-cli-'));
+const tmp = () => tempDir('cli');
 
 function writeConfig(sandbox: Sandbox, extra: Record<string, unknown> = {}): string {
   const dir = tmp();
@@ -129,7 +129,10 @@ describe('target-listrak-sms CLI', function () {
   });
 
   it('runs the demo against the embedded sandbox, as `make sync` does with no config', async () => {
-    const res = await runCli('target.js', ['--sandbox', 'samples/sandbox-seed.json'], readFileSync(join(repoRoot, 'samples/audience.jsonl'), 'utf8'));
+    const overrides = join(tmp(), 'overrides.json');
+    writeFileSync(overrides, JSON.stringify({ rejects_file: join(tmp(), 'rejects.jsonl') }));
+    const input = readFileSync(join(repoRoot, 'samples/audience.jsonl'), 'utf8');
+    const res = await runCli('target.js', ['--sandbox', 'samples/sandbox-seed.json', '--config', overrides], input);
     expect(res.code, res.stderr).to.equal(0);
     expect(res.stderr).to.match(/done: list 2002 matches the audience/);
     singerLines(res.stdout);

@@ -3,9 +3,9 @@
  * the production ones; only stdin and stdout are replaced by strings so the spec can read what came out.
  */
 import { Readable } from 'node:stream';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './tmp.js';
 import { parseTargetConfig, type TargetConfig } from '../../src/config/target.js';
 import { TokenProvider } from '../../src/listrak/auth.js';
 import { ListrakHttp } from '../../src/listrak/http.js';
@@ -39,7 +39,7 @@ export async function sandboxWith(seed: SandboxSeed, opts: Omit<SandboxOptions, 
 }
 
 export function configFor(sandbox: Sandbox, overrides: Record<string, unknown> = {}): TargetConfig {
-  const dir = mkdtempSync(join(tmpdir(), 'listrak-spec-'));
+  const dir = tempDir('run');
   return parseTargetConfig({
     client_id: 'test-client',
     client_secret: 'test-secret-value',
