@@ -3,30 +3,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runCli, repoRoot } from '../support/cli.js';
-import { LIST, SC, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
-import { sandboxWith, writeCalls } from '../support/harness.js';
+import { LIST, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
+import { rawConfigFor, sandboxWith, writeCalls } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = () => tempDir('cli');
 
 function writeConfig(sandbox: Sandbox, extra: Record<string, unknown> = {}): string {
-  const dir = tmp();
-  const path = join(dir, 'config.json');
-  writeFileSync(
-    path,
-    JSON.stringify({
-      client_id: 'test-client',
-      client_secret: 'test-secret-value',
-      sender_code_id: SC,
-      phone_list_id: LIST,
-      auth_url: sandbox.authUrl,
-      api_url: sandbox.apiUrl,
-      rejects_file: join(dir, 'rejects.jsonl'),
-      import_poll_interval_s: 0.02,
-      max_requests_per_second: 500,
-      ...extra,
-    }),
-  );
+  const path = join(tmp(), 'config.json');
+  writeFileSync(path, JSON.stringify(rawConfigFor(sandbox, extra)));
   return path;
 }
 

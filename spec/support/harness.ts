@@ -7,9 +7,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './tmp.js';
 import { parseTargetConfig, type TargetConfig } from '../../src/config/target.js';
-import { TokenProvider } from '../../src/listrak/auth.js';
-import { ListrakHttp } from '../../src/listrak/http.js';
-import { SmsApi } from '../../src/listrak/sms.js';
+import type { ListrakHttp } from '../../src/listrak/http.js';
+import { createListrakClient } from '../../src/listrak/client.js';
 import { createLogger } from '../../src/log.js';
 import { runSync, type SyncResult } from '../../src/audience/sync.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
@@ -38,41 +37,36 @@ export async function sandboxWith(seed: SandboxSeed, opts: Omit<SandboxOptions, 
   return startSandbox({ importDelayMs: 10, ...opts, seed });
 }
 
-export function configFor(sandbox: Sandbox, overrides: Record<string, unknown> = {}): TargetConfig {
-  const dir = tempDir('run');
-  return parseTargetConfig({
+/** The raw config (as a user would write it) for a run against `sandbox`. */
+export function rawConfigFor(sandbox: Sandbox, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
     client_id: 'test-client',
     client_secret: 'test-secret-value',
     sender_code_id: SC,
     phone_list_id: LIST,
     auth_url: sandbox.authUrl,
     api_url: sandbox.apiUrl,
-    rejects_file: join(dir, 'rejects.jsonl'),
+    rejects_file: join(tempDir('run'), 'rejects.jsonl'),
     max_requests_per_second: 1000,
     import_poll_interval_s: 0.01,
     ...overrides,
-  });
+  };
+}
+
+export function configFor(sandbox: Sandbox, overrides: Record<string, unknown> = {}): TargetConfig {
+  return parseTargetConfig(rawConfigFor(sandbox, overrides));
 }
 
 export async function runTarget(sandbox: Sandbox, input: string, overrides: Record<string, unknown> = {}, opts: { dryRun?: boolean; retryBaseDelayMs?: number } = {}): Promise<SyncRun> {
   const config = configFor(sandbox, overrides);
-  const tokens = new TokenProvider({ authUrl: config.auth_url, clientId: config.client_id, clientSecret: config.client_secret, timeoutMs: config.request_timeout_ms, maxRetries: config.max_retries });
-  const http = new ListrakHttp({
-    apiUrl: config.api_url,
-    tokens,
-    maxRequestsPerSecond: config.max_requests_per_second,
-    maxConcurrency: config.max_concurrency,
-    timeoutMs: config.request_timeout_ms,
-    maxRetries: config.max_retries,
-    retryBaseDelayMs: opts.retryBaseDelayMs ?? 5,
-  });
+  const { tokens, http, api } = createListrakClient(config, { retryBaseDelayMs: opts.retryBaseDelayMs ?? 5 });
   const log: string[] = [];
   const states: Record<string, unknown>[] = [];
   const run: SyncRun = { states, log, rejects: [], config, http };
   try {
     run.result = await runSync({
       config,
-      api: new SmsApi(http, config.sender_code_id),
+      api,
       http,
       input: Readable.from([input]),
       writer: { state: (v) => states.push(v as Record<string, unknown>) },

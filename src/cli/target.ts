@@ -7,9 +7,7 @@
 import { z } from 'zod';
 import { parseTargetConfig, readJsonFile, targetConfigSchema, type TargetConfig } from '../config/target.js';
 import { ConfigError, EXIT } from '../errors.js';
-import { TokenProvider } from '../listrak/auth.js';
-import { ListrakHttp } from '../listrak/http.js';
-import { SmsApi } from '../listrak/sms.js';
+import { createListrakClient, type ListrakClient } from '../listrak/client.js';
 import { createLogger } from '../log.js';
 import { runSync } from '../audience/sync.js';
 import { createSingerWriter } from '../singer/writer.js';
@@ -69,24 +67,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function sync(config: TargetConfig, dryRun: boolean): Promise<number> {
-  const tokens = new TokenProvider({
-    authUrl: config.auth_url,
-    clientId: config.client_id,
-    clientSecret: config.client_secret,
-    timeoutMs: config.request_timeout_ms,
-    maxRetries: config.max_retries,
-  });
-  const logger = createLogger({ level: process.env.DEBUG ? 'debug' : 'info', secrets: () => tokens.secrets() });
-  const http = new ListrakHttp({
-    apiUrl: config.api_url,
-    tokens,
-    maxRequestsPerSecond: config.max_requests_per_second,
-    maxConcurrency: config.max_concurrency,
-    timeoutMs: config.request_timeout_ms,
-    maxRetries: config.max_retries,
-    onRetry: (route, attempt, reason) => logger.warn(`${route}: retry ${attempt} after ${reason}`),
-  });
-  const api = new SmsApi(http, config.sender_code_id);
+  // The logger scrubs the secret and the current token; the client logs retries through it.
+  let client: ListrakClient | undefined;
+  const logger = createLogger({ level: process.env.DEBUG ? 'debug' : 'info', secrets: () => client?.tokens.secrets() ?? [config.client_secret] });
+  client = createListrakClient(config, { onRetry: (route, attempt, reason) => logger.warn(`${route}: retry ${attempt} after ${reason}`) });
+  const { tokens, http, api } = client;
   try {
     const result = await runSync({ config, api, http, input: process.stdin, writer: createSingerWriter(), logger, dryRun });
     logger.info(`${dryRun ? 'dry run (nothing was written)' : 'report'}:\n${result.report}`);

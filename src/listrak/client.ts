@@ -1,0 +1,35 @@
+/** Builds the Listrak client stack (tokens → HTTP layer → typed SMS routes) from a target config. */
+import type { TargetConfig } from '../config/target.js';
+import { TokenProvider } from './auth.js';
+import { ListrakHttp } from './http.js';
+import { SmsApi } from './sms.js';
+
+export interface ListrakClient {
+  tokens: TokenProvider;
+  http: ListrakHttp;
+  api: SmsApi;
+}
+
+export function createListrakClient(
+  config: TargetConfig,
+  extra: { onRetry?: (route: string, attempt: number, reason: string) => void; retryBaseDelayMs?: number } = {},
+): ListrakClient {
+  const tokens = new TokenProvider({
+    authUrl: config.auth_url,
+    clientId: config.client_id,
+    clientSecret: config.client_secret,
+    timeoutMs: config.request_timeout_ms,
+    maxRetries: config.max_retries,
+  });
+  const http = new ListrakHttp({
+    apiUrl: config.api_url,
+    tokens,
+    maxRequestsPerSecond: config.max_requests_per_second,
+    maxConcurrency: config.max_concurrency,
+    timeoutMs: config.request_timeout_ms,
+    maxRetries: config.max_retries,
+    retryBaseDelayMs: extra.retryBaseDelayMs,
+    onRetry: extra.onRetry,
+  });
+  return { tokens, http, api: new SmsApi(http, config.sender_code_id) };
+}
