@@ -68,10 +68,10 @@ async function main(argv: string[]): Promise<number> {
 
 async function sync(config: TargetConfig, dryRun: boolean): Promise<number> {
   // The logger scrubs the secret and the current token; the client logs retries through it.
-  let client: ListrakClient | undefined;
-  const logger = createLogger({ level: process.env.DEBUG ? 'debug' : 'info', secrets: () => client?.tokens.secrets() ?? [config.client_secret] });
-  client = createListrakClient(config, { onRetry: (route, attempt, reason) => logger.warn(`${route}: retry ${attempt} after ${reason}`) });
-  const { tokens, http, api } = client;
+  const ref: { client?: ListrakClient } = {};
+  const logger = createLogger({ level: process.env.DEBUG ? 'debug' : 'info', secrets: () => ref.client?.tokens.secrets() ?? [config.client_secret] });
+  ref.client = createListrakClient(config, { onRetry: (route, attempt, reason) => logger.warn(`${route}: retry ${attempt} after ${reason}`) });
+  const { tokens, http, api } = ref.client;
   try {
     const result = await runSync({ config, api, http, input: process.stdin, writer: createSingerWriter(), logger, dryRun });
     logger.info(`${dryRun ? 'dry run (nothing was written)' : 'report'}:\n${result.report}`);
