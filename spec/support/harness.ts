@@ -59,8 +59,14 @@ export function configFor(sandbox: Sandbox, overrides: Record<string, unknown> =
 
 export async function runTarget(sandbox: Sandbox, input: string, overrides: Record<string, unknown> = {}, opts: { dryRun?: boolean; retryBaseDelayMs?: number } = {}): Promise<SyncRun> {
   const config = configFor(sandbox, overrides);
-  const { tokens, http, api } = createListrakClient(config, { retryBaseDelayMs: opts.retryBaseDelayMs ?? 5 });
   const log: string[] = [];
+  const ref: { secrets: () => string[] } = { secrets: () => [] };
+  const logger = createLogger({ level: 'debug', write: (l) => log.push(l), secrets: () => ref.secrets() });
+  const { tokens, http, api } = createListrakClient(config, {
+    retryBaseDelayMs: opts.retryBaseDelayMs ?? 5,
+    onRetry: (route, attempt, reason) => logger.warn(`${route}: retry ${attempt} after ${reason}`),
+  });
+  ref.secrets = () => tokens.secrets();
   const states: Record<string, unknown>[] = [];
   const run: SyncRun = { states, log, rejects: [], config, http };
   try {
@@ -70,7 +76,7 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
       http,
       input: Readable.from([input]),
       writer: { state: (v) => states.push(v as Record<string, unknown>) },
-      logger: createLogger({ level: 'debug', write: (l) => log.push(l), secrets: () => tokens.secrets() }),
+      logger,
       dryRun: opts.dryRun,
     });
   } catch (e) {

@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { TargetConfig } from '../config/target.js';
-import { GuardError, InputError } from '../errors.js';
+import { GuardError, InputError, ListrakError } from '../errors.js';
+import { explainFatal } from '../listrak/codes.js';
 import type { ListrakHttp } from '../listrak/http.js';
 import type { SmsApi } from '../listrak/sms.js';
 import type { Logger } from '../log.js';
@@ -45,6 +46,19 @@ export interface SyncResult {
 }
 
 export async function runSync(deps: SyncDeps): Promise<SyncResult> {
+  try {
+    return await syncPhases(deps);
+  } catch (e) {
+    // List, sender-code and credential errors get a message that says what to check.
+    if (e instanceof ListrakError) {
+      const message = explainFatal(e, { senderCodeId: deps.config.sender_code_id, listId: deps.config.phone_list_id });
+      if (message !== e.message) throw new ListrakError(e.code, e.status, message, e.route);
+    }
+    throw e;
+  }
+}
+
+async function syncPhases(deps: SyncDeps): Promise<SyncResult> {
   const { config, api, http, writer, logger } = deps;
   const dryRun = deps.dryRun ?? false;
   const started = performance.now();

@@ -270,6 +270,7 @@ export const ROUTES: RouteSpec[] = [
       applyContactBody(ctx, c, body, false);
       book.set(phone, c);
       subscribeTo(ctx, l, c);
+      ctx.state.writes.push({ op: 'create', phone });
       return created(phone);
     },
   },
@@ -298,6 +299,7 @@ export const ROUTES: RouteSpec[] = [
       if (!c) throw bad('ERROR_PHONE_NUMBER_NOT_FOUND', 'The phone number was never created on this sender code.');
       if (c.banned) throw bad('ERROR_BANNED_PHONE_NUMBER', 'The phone number is banned on this sender code.');
       applyContactBody(ctx, c, body, true);
+      ctx.state.writes.push({ op: 'update', phone });
       return { status: 200, body: { status: 200, resourceId: phone } };
     },
   },
@@ -369,6 +371,7 @@ export const ROUTES: RouteSpec[] = [
       const l = list(ctx, id, true);
       const c = contactOf(book, ctx.params.phoneNumber);
       subscribeTo(ctx, l, c);
+      ctx.state.writes.push({ op: 'subscribe', phone: c.phoneNumber });
       return created(c.phoneNumber);
     },
   },
@@ -384,6 +387,7 @@ export const ROUTES: RouteSpec[] = [
       if (!ctx.state.membersOf(l.phoneListId).remove(c.phoneNumber)) {
         throw bad('ERROR_PHONE_NUMBER_NOT_SUBSCRIBED', 'The phone number is not subscribed to this list.');
       }
+      ctx.state.writes.push({ op: 'unsubscribe', phone: c.phoneNumber });
       return { status: 200, body: { status: 200 } };
     },
   },
@@ -507,6 +511,7 @@ function startImport(ctx: RouteContext): Reply {
     rejectedValues: 0,
   };
   ctx.state.imports.set(job.importFileId, job);
+  ctx.state.writes.push({ op: 'import', phone: '' });
   const file = Buffer.from(body.fileStream, 'base64').toString('utf8');
   const qualifier = body.textQualifier;
   const hasHeader = body.hasColumnNames;

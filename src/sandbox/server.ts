@@ -33,6 +33,8 @@ export interface Sandbox {
   calls: Map<string, number>;
   options: Required<Pick<SandboxOptions, 'latencyMs' | 'importDelayMs'>>;
   expireTokens(): void;
+  /** Every access token handed out, for specs that check no log ever shows one. */
+  issuedTokens(): string[];
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const faults = new FaultPlan();
   const calls = new Map<string, number>();
   const tokens = new Map<string, number>();
+  const issued: string[] = [];
   const opts = { latencyMs: options.latencyMs ?? 0, importDelayMs: options.importDelayMs ?? 50 };
   const maxBody = options.maxBodyBytes ?? 262_144_000;
 
@@ -148,6 +151,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     const value = randomBytes(24).toString('base64url');
     tokens.set(value, Date.now() + state.tokenTtlSeconds * 1000);
+    issued.push(value);
     return send(res, 200, { access_token: value, token_type: 'bearer', expires_in: state.tokenTtlSeconds });
   }
 
@@ -205,6 +209,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     calls,
     options: opts,
     expireTokens: () => tokens.clear(),
+    issuedTokens: () => [...issued],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -17,6 +17,8 @@ export class SandboxState {
   sent: SentMessage[] = [];
   /** Things a careful client must never do; tests assert this stays empty. */
   violations: string[] = [];
+  /** Every write that took effect, in order: what crash tests audit. */
+  writes: { op: 'create' | 'subscribe' | 'unsubscribe' | 'update' | 'import'; phone: string }[] = [];
   nextImportId = 1000;
 
   constructor(seed: SandboxSeed = {}) {
