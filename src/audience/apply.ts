@@ -57,6 +57,7 @@ async function applyUpdate(ctx: ApplyContext, w: Extract<PlannedWrite, { kind: '
 
 async function put(ctx: ApplyContext, w: PlannedWrite, values: ContactValues, withCustom: boolean): Promise<void> {
   try {
+    ctx.counts.writes[w.kind === 'new' ? 'new' : 'update']++;
     await ctx.api.updateContact(contactBody(ctx.plan, w.phone, values, { system: true, custom: withCustom, omitEmpty: false }));
     ctx.counts.add('updated');
   } catch (e) {
@@ -74,6 +75,7 @@ async function addContact(ctx: ApplyContext, w: PlannedWrite): Promise<void> {
   let existing = await lookup(api, w.phone);
   if (!existing) {
     try {
+      counts.writes.new++;
       await api.createContact(list.phoneListId, contactBody(ctx.plan, w.phone, w.values, { system: true, custom: true, omitEmpty: true }));
       counts.add(list.requireDoubleOptIn ? 'pending' : 'created');
       return;
@@ -123,6 +125,7 @@ async function subscribe(ctx: ApplyContext, w: PlannedWrite): Promise<'subscribe
     }
   }
   try {
+    counts.writes.new++;
     await api.subscribe(w.phone, list.phoneListId);
     counts.add(list.requireDoubleOptIn ? 'pending' : 'subscribed');
     return list.requireDoubleOptIn ? 'pending' : 'subscribed';
@@ -150,6 +153,7 @@ export async function unsubscribeUnseen(ctx: ApplyContext, phones: Iterable<stri
   const flush = async () => {
     await mapConcurrent(batch, ctx.concurrency, async (phone) => {
       try {
+        counts.writes.unsubscribe++;
         await api.unsubscribe(phone, list.phoneListId);
       } catch (e) {
         // Already off the list, or gone from the sender code: the end state we want.

@@ -27,6 +27,7 @@ export class ContactImporter {
     private readonly api: SmsApi,
     private readonly plan: FieldPlan,
     private readonly opts: { maxBytes: number; pollIntervalMs: number; timeoutMs: number; runId: string },
+    private readonly onStart?: () => void,
   ) {
     this.header = csvLine(['phone', ...plan.custom.map((f) => f.field.segmentationFieldName)]);
   }
@@ -53,6 +54,7 @@ export class ContactImporter {
       ...this.plan.custom.map((f, i) => ({ fileColumnType: 'SegmentationField' as const, segmentationFieldId: f.field.segmentationFieldId, fileColumn: i + 1 })),
     ];
     const name = `target-listrak-sms-${this.opts.runId}-${++this.fileNo}.csv`;
+    this.onStart?.();
     const id = await this.api.startImport(name, file, mappings);
     this.started.push({ id, rows: this.rows });
     this.chunks = [];

@@ -9,6 +9,10 @@ export class SyncCounts {
   readonly rejected = new Map<RejectReason, number>();
   /** Planned work (known after the audience is read). */
   readonly planned = { new: 0, changedSystem: 0, changedCustomOnly: 0, unsubscribe: 0 };
+  /** Write calls made, by what they were for: the figure that says how frugal the sync is. */
+  readonly writes = { new: 0, update: 0, unsubscribe: 0, import: 0 };
+  /** Seconds spent in each finished phase. */
+  readonly phaseSeconds: Record<string, number> = {};
   members = 0;
   imports: { id: number; status: string; rows: number }[] = [];
 
@@ -34,6 +38,8 @@ export class SyncCounts {
       rejected: this.rejectedTotal(),
       rejected_by_reason: Object.fromEntries(this.rejected),
       planned: this.planned,
+      write_calls: this.writes,
+      phase_seconds: this.phaseSeconds,
     };
   }
 }
@@ -62,7 +68,10 @@ export function formatReport(counts: SyncCounts, calls: Map<string, number>, ret
     rows.push([`calls ${route}`, `${fmt(n)}${r ? ` (${fmt(r)} retries)` : ''}`]);
   }
   rows.push(['calls total', fmt(total)]);
+  const w = counts.writes;
+  if (!dryRun) rows.push(['write calls', `${fmt(w.new)} for new contacts, ${fmt(w.update)} updates, ${fmt(w.unsubscribe)} unsubscribes, ${fmt(w.import)} imports`]);
   rows.push(['elapsed', `${(elapsedMs / 1000).toFixed(2)} s`]);
+  rows.push(['peak memory (RSS)', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }

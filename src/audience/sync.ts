@@ -70,6 +70,7 @@ async function syncPhases(deps: SyncDeps): Promise<SyncResult> {
     listrak_sms: { run_id: runId, phase, dry_run: dryRun || undefined, list_id: config.phone_list_id, counts: counts.toJSON(), ...extra },
   });
   const phaseDone = (phase: Phase, line: string) => {
+    counts.phaseSeconds[phase] = Number(((performance.now() - phaseStart) / 1000).toFixed(3));
     logger.info(`${phase}: ${line} (${secs()})`);
     if (phase !== 'done') writer.state(progress(phase));
     phaseStart = performance.now();
@@ -151,7 +152,7 @@ async function syncPhases(deps: SyncDeps): Promise<SyncResult> {
       pollIntervalMs: config.import_poll_interval_s * 1000,
       timeoutMs: config.import_timeout_s * 1000,
       runId,
-    });
+    }, () => counts.writes.import++);
     const ctx: ApplyContext = { api, list, plan, counts, rejects, importer, concurrency: config.max_concurrency * 2, batchSize: config.batch_size };
     await applyWrites(ctx, spool);
     const a = counts.actions;
