@@ -154,7 +154,9 @@ async function syncPhases(deps: SyncDeps): Promise<SyncResult> {
       runId,
     }, () => counts.writes.import++);
     const ctx: ApplyContext = { api, list, plan, counts, rejects, importer, concurrency: config.max_concurrency * 2, batchSize: config.batch_size };
+    const writesStart = performance.now();
     await applyWrites(ctx, spool);
+    counts.phaseSeconds.writes = Number(((performance.now() - writesStart) / 1000).toFixed(3));
     const a = counts.actions;
     phaseDone(
       'audience',

@@ -1,0 +1,239 @@
+/**
+ * `make bench`: the performance targets, measured. Each scenario runs the real target binary against a sandbox
+ * process on loopback, with generated, deterministic data; figures go to .bench/results.json and a table on stdout.
+ *
+ *   node dist/bench/run.js            full: 1M unchanged, 1M churn (20 ms latency), scale 100k / 1M / 5M
+ *   node dist/bench/run.js --ci       small (20k), for CI: checks the call-count invariants, prints the rest
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { AUDIENCE_SCHEMA, LIST, SENDER_CODE, audienceRecord, churn, type Scenario } from './data.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const work = join(root, '.bench');
+const ci = process.argv.includes('--ci');
+/** `--only unchanged|churn|scale` runs one part (for development; the full run is the measurement). */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const membersArg = process.argv.includes('--members') ? Number(process.argv[process.argv.indexOf('--members') + 1]) : undefined;
+
+const WRITE_OPS = [
+  'Contact_PostContactListResource',
+  'Contact_PutContactResource',
+  'ContactListSubscription_PostContactListSubscription',
+  'ContactListSubscription_DeleteUnsubscribeContactListSubscription',
+  'Contact_PostImportFileResource',
+];
+
+interface RunFigures {
+  scenario: Scenario;
+  members: number;
+  records: number;
+  wallSeconds: number;
+  recordsPerSecond: number;
+  peakRssMiB: number;
+  floorSeconds: number;
+  floorRatio: number;
+  calls: Record<string, number>;
+  writeCalls: number;
+  counts: Record<string, unknown>;
+}
+
+async function generateAudience(scenario: Scenario, members: number): Promise<{ path: string; records: number }> {
+  mkdirSync(work, { recursive: true });
+  const path = join(work, `audience-${scenario}-${members}.jsonl`);
+  const newCount = scenario === 'churn' ? churn.newCount(members) : 0;
+  const records = members - (scenario === 'churn' ? Math.ceil(members / 20) : 0) + newCount;
+  if (existsSync(path)) return { path, records };
+  const out = createWriteStream(path + '.tmp');
+  const write = async (obj: object) => {
+    if (!out.write(JSON.stringify(obj) + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+  };
+  await write(AUDIENCE_SCHEMA);
+  for (let i = 0; i < members; i++) {
+    if (!(scenario === 'churn' && churn.removed(i))) await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, i, false) });
+    // New people are spread through the audience, one after every 20 members.
+    if (scenario === 'churn' && i % 20 === 19 && (i + 1) / 20 - 1 < newCount) {
+      const j = (i + 1) / 20 - 1;
+      await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, members + j, true) });
+    }
+  }
+  await write({ type: 'STATE', value: { bookmarks: { audience: { generated: members } } } });
+  await new Promise<void>((r) => out.end(() => r()));
+  const { renameSync } = await import('node:fs');
+  renameSync(path + '.tmp', path);
+  return { path, records };
+}
+
+async function startSandboxProcess(members: number, scenario: Scenario, latencyMs: number) {
+  const child = spawn(process.execPath, ['--max-old-space-size=20000', join(root, 'dist/bench/sandbox-proc.js'), String(members), scenario, String(latencyMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const first = await new Promise<string>((resolveLine, reject) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', resolveLine);
+    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
+  });
+  const urls = JSON.parse(first) as { url: string; authUrl: string; apiUrl: string };
+  return {
+    ...urls,
+    calls: async () => (await (await fetch(`${urls.url}/_sandbox/calls`)).json()) as Record<string, number>,
+    stop: () => new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))),
+  };
+}
+
+function timeChild(args: string[], stdinPath?: string): Promise<{ seconds: number; stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolveRun, reject) => {
+    const fd = stdinPath ? openSync(stdinPath, 'r') : 'ignore';
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { stdio: [fd, 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (typeof fd === 'number') closeSync(fd);
+      resolveRun({ seconds: (performance.now() - t0) / 1000, stdout, stderr, code });
+    });
+  });
+}
+
+async function runScenario(scenario: Scenario, members: number, opts: { latencyMs: number; rps: number; concurrency: number }): Promise<RunFigures> {
+  process.stderr.write(`bench: ${scenario} ${members.toLocaleString('en-US')} members: generating…\n`);
+  const { path, records } = await generateAudience(scenario, members);
+  const sandbox = await startSandboxProcess(members, scenario, opts.latencyMs);
+  try {
+    const configPath = join(work, `config-${scenario}-${members}.json`);
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        client_id: 'bench',
+        client_secret: 'bench-secret',
+        sender_code_id: SENDER_CODE,
+        phone_list_id: LIST,
+        auth_url: sandbox.authUrl,
+        api_url: sandbox.apiUrl,
+        rejects_file: join(work, `rejects-${scenario}-${members}.jsonl`),
+        max_requests_per_second: opts.rps,
+        max_concurrency: opts.concurrency,
+        import_poll_interval_s: 0.25,
+      }),
+    );
+    const floor = await timeChild([join(root, 'dist/bench/floor.js'), path]);
+    process.stderr.write(`bench: ${scenario} ${members.toLocaleString('en-US')}: floor ${floor.seconds.toFixed(2)} s; syncing…\n`);
+    const run = await timeChild([join(root, 'dist/src/cli/target.js'), '--config', configPath], path);
+    if (run.code !== 0) throw new Error(`target exited ${run.code}:\n${run.stderr.slice(-3000)}`);
+    const states = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { value: { listrak_sms: { counts: Record<string, unknown> } } });
+    const counts = states.at(-1)?.value.listrak_sms.counts ?? {};
+    const rss = /peak memory \(RSS\)\s+(\d+) MiB/.exec(run.stderr);
+    const calls = await sandbox.calls();
+    return {
+      scenario,
+      members,
+      records,
+      wallSeconds: round(run.seconds),
+      recordsPerSecond: Math.round(records / run.seconds),
+      peakRssMiB: rss ? Number(rss[1]) : NaN,
+      floorSeconds: round(floor.seconds),
+      floorRatio: round(run.seconds / floor.seconds),
+      calls,
+      writeCalls: WRITE_OPS.reduce((n, op) => n + (calls[op] ?? 0), 0),
+      counts,
+    };
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+interface Target {
+  name: string;
+  value: string;
+  goal: string;
+  ok: boolean;
+  /** Invariants (call counts) fail the CI run; speed goals are reported, since CI's size is too small for them. */
+  invariant: boolean;
+}
+
+async function main() {
+  const size = membersArg ?? (ci ? 20_000 : 1_000_000);
+  const part = (name: string) => !only || only === name;
+  const scaleSizes = ci ? [5_000, 20_000, 40_000] : [100_000, 1_000_000, 5_000_000];
+  const churnRps = ci ? 500 : 1000;
+  const targets: Target[] = [];
+  const figures: Record<string, unknown> = { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), ci, node: process.version };
+
+  // 1. unchanged
+  const unchanged = part('unchanged') || part('scale') ? await runScenario('unchanged', size, { latencyMs: 0, rps: 1000, concurrency: 4 }) : undefined;
+  figures.unchanged = unchanged;
+  if (unchanged) targets.push(
+    { name: 'unchanged: write calls', value: String(unchanged.writeCalls), goal: '0', ok: unchanged.writeCalls === 0, invariant: true },
+    { name: 'unchanged: records/s end to end', value: unchanged.recordsPerSecond.toLocaleString('en-US'), goal: '≥ 150,000', ok: unchanged.recordsPerSecond >= 150_000, invariant: false },
+    { name: 'unchanged: peak RSS', value: `${unchanged.peakRssMiB} MiB`, goal: '≤ 400 MB', ok: unchanged.peakRssMiB * 1.048576 <= 400, invariant: false },
+    { name: 'unchanged: time / floor', value: `${unchanged.floorRatio}× (floor ${unchanged.floorSeconds} s)`, goal: '≤ 4×', ok: unchanged.floorRatio <= 4, invariant: false },
+  );
+
+  // 2. churn, with 20 ms latency a call
+  const ch = part('churn') ? await runScenario('churn', size, { latencyMs: 20, rps: churnRps, concurrency: Math.ceil((churnRps * 0.02) * 1.6) }) : undefined;
+  figures.churn = ch;
+  if (ch) {
+  const c = ch.counts as { planned: { new: number; changedSystem: number; changedCustomOnly: number }; write_calls: { new: number; update: number; import: number }; phase_seconds: Record<string, number> };
+  const perNew = c.write_calls.new / c.planned.new;
+  const lookups = ch.calls.Contact_GetContactResource ?? 0;
+  const writePhaseCalls = lookups + (ch.calls.Contact_PostContactListResource ?? 0) + (ch.calls.ContactListSubscription_PostContactListSubscription ?? 0) + (ch.calls.Contact_PutContactResource ?? 0) + (ch.calls.ContactListSubscription_DeleteUnsubscribeContactListSubscription ?? 0);
+  const writeSeconds = (c.phase_seconds.writes ?? 0) + (c.phase_seconds.unsubscribe ?? 0);
+  const achieved = writePhaseCalls / writeSeconds;
+  const unchangedCalls = lookups - c.planned.new + ((ch.calls.Contact_PutContactResource ?? 0) - c.planned.changedSystem);
+  targets.push(
+    { name: 'churn: write calls per new contact', value: perNew.toFixed(3), goal: '≤ 1.1 (common connector: 2)', ok: perNew <= 1.1, invariant: true },
+    { name: 'churn: calls for unchanged contacts', value: String(unchangedCalls), goal: '0', ok: unchangedCalls === 0, invariant: true },
+    { name: 'churn: custom-only changes batched', value: `${c.planned.changedCustomOnly.toLocaleString('en-US')} rows in ${c.write_calls.import} import(s)`, goal: 'imports, not PUTs', ok: c.write_calls.import >= 1 && c.write_calls.import <= 2, invariant: true },
+    { name: 'churn: achieved request rate', value: `${Math.round(achieved)} req/s of ${churnRps}`, goal: '≥ 90%', ok: achieved >= 0.9 * churnRps, invariant: false },
+  );
+  }
+
+  // 3. scale
+  const scale: RunFigures[] = [];
+  if (part('scale')) for (const n of scaleSizes) scale.push(n === size && unchanged ? unchanged : await runScenario('unchanged', n, { latencyMs: 0, rps: 1000, concurrency: 4 }));
+  if (scale.length) {
+  figures.scale = scale.map((s) => ({ members: s.members, wallSeconds: s.wallSeconds, recordsPerSecond: s.recordsPerSecond, peakRssMiB: s.peakRssMiB }));
+  const first = scale[0] as RunFigures;
+  const last = scale.at(-1) as RunFigures;
+  const sizeRatio = last.members / first.members;
+  const timeGrowth = last.wallSeconds / first.wallSeconds / sizeRatio;
+  const rssGrowth = last.peakRssMiB / first.peakRssMiB / sizeRatio;
+  targets.push(
+    { name: `scale: time growth ${first.members.toLocaleString('en-US')} → ${last.members.toLocaleString('en-US')}`, value: `${round(timeGrowth)}× linear`, goal: '≤ 1× linear', ok: timeGrowth <= 1.05, invariant: false },
+    { name: `scale: RSS growth ${first.members.toLocaleString('en-US')} → ${last.members.toLocaleString('en-US')}`, value: `${round(rssGrowth)}× linear`, goal: '≤ 1× linear', ok: rssGrowth <= 1.05, invariant: false },
+  );
+  }
+
+  figures.targets = targets;
+  writeFileSync(join(work, ci ? 'results-ci.json' : 'results.json'), JSON.stringify(figures, null, 2));
+  printTable(figures, targets, scale, ch);
+  const broken = targets.filter((t) => t.invariant && !t.ok);
+  if (broken.length) {
+    process.stderr.write(`bench: invariant broken: ${broken.map((t) => t.name).join(', ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function printTable(figures: Record<string, unknown>, targets: Target[], scale: RunFigures[], ch: RunFigures | undefined) {
+  const out: string[] = [];
+  out.push(`target-listrak-sms benchmark (${figures.cores} cores, ${figures.memoryGiB} GiB, node ${figures.node}${ci ? ', CI size' : ''})`);
+  const w = Math.max(...targets.map((t) => t.name.length));
+  const v = Math.max(...targets.map((t) => t.value.length));
+  for (const t of targets) out.push(`  ${t.ok ? 'ok  ' : 'MISS'}  ${t.name.padEnd(w)}  ${t.value.padEnd(v)}  goal ${t.goal}`);
+  if (scale.length) out.push('  scale:');
+  for (const s of scale) out.push(`    ${s.members.toLocaleString('en-US').padStart(10)} members  ${s.wallSeconds.toFixed(2).padStart(7)} s  ${s.recordsPerSecond.toLocaleString('en-US').padStart(9)} rec/s  ${String(s.peakRssMiB).padStart(5)} MiB`);
+  if (ch) out.push('  churn calls per route:');
+  for (const [op, n] of Object.entries(ch?.calls ?? {}).sort()) out.push(`    ${op.padEnd(66)} ${n.toLocaleString('en-US').padStart(9)}`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+await main();

@@ -1,0 +1,48 @@
+/**
+ * A sandbox process for the benchmark, seeded in memory (a multi-million contact seed file would cost more to
+ * parse than the sync it serves). Usage: node sandbox-proc.js MEMBERS SCENARIO LATENCY_MS
+ * Prints `{"url":…}` on stdout when ready.
+ */
+import { startSandbox } from '../src/sandbox/server.js';
+import { LIST, POINTS_FIELD, SENDER_CODE, STORE_FIELD, canonicalPhone, churn, person, type Scenario } from './data.js';
+
+const members = Number(process.argv[2]);
+const scenario = process.argv[3] as Scenario;
+const latencyMs = Number(process.argv[4] ?? 0);
+
+const sandbox = await startSandbox({
+  seed: {
+    clients: [{ client_id: 'bench', client_secret: 'bench-secret' }],
+    senderCodes: [{ shortCodeId: SENDER_CODE, country: 'US' }],
+    lists: [{ phoneListId: LIST, senderCodeId: SENDER_CODE, phoneListName: 'Bench' }],
+    profileFields: [
+      { segmentationFieldId: STORE_FIELD, segmentationFieldName: 'Favorite Store', dataType: 'Text', maxLength: 40 },
+      { segmentationFieldId: POINTS_FIELD, segmentationFieldName: 'Loyalty Points', dataType: 'Number' },
+    ],
+  },
+  importDelayMs: 500,
+});
+
+function seed(k: number, lists: number[]) {
+  const p = person(k);
+  sandbox.state.seedContact({
+    senderCodeId: SENDER_CODE,
+    phoneNumber: canonicalPhone(k),
+    emailAddress: p.email,
+    firstName: p.firstName,
+    lastName: p.lastName,
+    postalCode: p.postalCode,
+    fields: { [STORE_FIELD]: p.store, [POINTS_FIELD]: String(p.points) },
+    lists,
+  });
+}
+
+for (let i = 0; i < members; i++) seed(i, [LIST]);
+if (scenario === 'churn') {
+  const n = churn.newCount(members);
+  for (let j = 0; j < n; j++) if (churn.knownToSenderCode(j)) seed(members + j, []);
+}
+// Latency applies to the sync only, not to seeding.
+sandbox.options.latencyMs = latencyMs;
+process.stdout.write(JSON.stringify({ url: sandbox.url, authUrl: sandbox.authUrl, apiUrl: sandbox.apiUrl }) + '\n');
+process.on('SIGTERM', () => void sandbox.close().then(() => process.exit(0)));
