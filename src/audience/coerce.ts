@@ -25,6 +25,8 @@ const fail = (reason: RejectReason, detail: string): Coerced => ({ ok: false, re
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
 const WHITESPACE_RUN = /[\t\r\n]+/g;
+// eslint-disable-next-line no-control-regex -- see CONTROL
+const NEEDS_CLEANING = /^\s|\s$|[\u0000-\u001F\u007F-\u009F]/;
 
 export function coerceText(v: unknown, maxLength: number | null | undefined): Coerced {
   if (v === null || v === undefined) return ok(null);
@@ -32,7 +34,8 @@ export function coerceText(v: unknown, maxLength: number | null | undefined): Co
   if (typeof v === 'string') s = v;
   else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') s = String(v);
   else return fail('invalid_type', `expected text, got ${Array.isArray(v) ? 'an array' : 'an object'}`);
-  s = s.replace(CONTROL, '').replace(WHITESPACE_RUN, ' ').trim();
+  // Most values are clean: test once, and only rebuild the string when there is something to remove.
+  if (NEEDS_CLEANING.test(s)) s = s.replace(CONTROL, '').replace(WHITESPACE_RUN, ' ').trim();
   if (s === '') return ok(null);
   if (maxLength && s.length > maxLength) return fail('too_long', `${s.length} characters, the field allows ${maxLength}`);
   return ok(s);
