@@ -42,6 +42,8 @@ export class GuardError extends Error {
 export class ListrakError extends Error {
   override readonly name = 'ListrakError';
   readonly exitCode = EXIT.failed;
+  /** For NETWORK errors: the socket error code (ECONNREFUSED, ECONNRESET, ECONNABORTED…). */
+  networkCode?: string;
   constructor(
     readonly code: string,
     readonly status: number | undefined,

@@ -46,7 +46,7 @@ describe('target-listrak-sms CLI', function () {
     expect(about.settings.find((s) => s.name === 'client_secret')).to.include({ required: true });
     expect(about.settings.find((s) => s.name === 'max_unsubscribe_ratio')).to.include({ required: false, default: 0.2 });
     const md = await runCli('target.js', ['--about', '--format', 'markdown']);
-    expect(md.stdout).to.match(/\| phone_list_id \| integer \| yes \|/);
+    expect(md.stdout).to.match(/\| sender_code_id \| integer \| yes \|/).and.match(/\| transactional_stream \| string \| no \| "transactional_messages" \|/);
   });
 
   it('exits 2 naming the key for a bad config, before any API call', async () => {

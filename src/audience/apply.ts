@@ -27,14 +27,16 @@ export interface ApplyContext {
 
 export async function applyWrites(ctx: ApplyContext, spool: WriteSpool): Promise<void> {
   for await (const batch of spool.batches('update', ctx.batchSize)) {
-    await mapConcurrent(batch, ctx.concurrency, (w) => applyUpdate(ctx, w as Extract<PlannedWrite, { kind: 'update' }>));
+    await mapConcurrent(batch, ctx.concurrency, (w) => applyUpdate(ctx, w));
   }
   for await (const batch of spool.batches('new', ctx.batchSize)) {
     await mapConcurrent(batch, ctx.concurrency, (w) => addContact(ctx, w));
   }
 }
 
-function rejectFromListrak(ctx: ApplyContext, w: PlannedWrite, err: ListrakError, what: string) {
+type ContactWrite = Exclude<PlannedWrite, { kind: 'transactional' }>;
+
+function rejectFromListrak(ctx: ApplyContext, w: ContactWrite, err: ListrakError, what: string) {
   ctx.rejects.add({
     line: w.line,
     reason: 'listrak_rejected',
@@ -55,13 +57,13 @@ async function applyUpdate(ctx: ApplyContext, w: Extract<PlannedWrite, { kind: '
   await put(ctx, w, w.values, w.custom);
 }
 
-async function put(ctx: ApplyContext, w: PlannedWrite, values: ContactValues, withCustom: boolean): Promise<void> {
+async function put(ctx: ApplyContext, w: ContactWrite, values: ContactValues, withCustom: boolean): Promise<void> {
   try {
     ctx.counts.writes[w.kind === 'new' ? 'new' : 'update']++;
     await ctx.api.updateContact(contactBody(ctx.plan, w.phone, values, { system: true, custom: withCustom, omitEmpty: false }));
     ctx.counts.add('updated');
   } catch (e) {
-    if (isPerContact(e)) return rejectFromListrak(ctx, w, e, 'update');
+    if (isPerContact(e)) return rejectFromListrak(ctx, w, e as ListrakError, 'update');
     throw e;
   }
 }
@@ -70,7 +72,7 @@ async function put(ctx: ApplyContext, w: PlannedWrite, values: ContactValues, wi
  * A phone not on the list. Get Contact (a read) tells whether it exists on the sender code: if not, one Create
  * call makes and subscribes it; if so, one Subscribe call, plus an update only where its stored fields differ.
  */
-async function addContact(ctx: ApplyContext, w: PlannedWrite): Promise<void> {
+async function addContact(ctx: ApplyContext, w: ContactWrite): Promise<void> {
   const { api, list, counts } = ctx;
   let existing = await lookup(api, w.phone);
   if (!existing) {
@@ -80,7 +82,7 @@ async function addContact(ctx: ApplyContext, w: PlannedWrite): Promise<void> {
       counts.add(list.requireDoubleOptIn ? 'pending' : 'created');
       return;
     } catch (e) {
-      if (isPerContact(e)) return rejectFromListrak(ctx, w, e, 'create');
+      if (isPerContact(e)) return rejectFromListrak(ctx, w, e as ListrakError, 'create');
       // Created meanwhile (or by an earlier attempt whose answer was lost): continue as an existing contact.
       if (!isCode(e, 'ERROR_PHONE_NUMBER_FOUND')) throw e;
       existing = await lookup(api, w.phone);
@@ -113,7 +115,7 @@ async function lookup(api: SmsApi, phone: string): Promise<ContactDetails | unde
   }
 }
 
-async function subscribe(ctx: ApplyContext, w: PlannedWrite): Promise<'subscribed' | 'pending' | 'rejected'> {
+async function subscribe(ctx: ApplyContext, w: ContactWrite): Promise<'subscribed' | 'pending' | 'rejected'> {
   const { api, list, counts } = ctx;
   if (list.requireDoubleOptIn) {
     // Already waiting for the person's confirmation: asking again would only fail (or re-send the opt-in text).
@@ -139,7 +141,7 @@ async function subscribe(ctx: ApplyContext, w: PlannedWrite): Promise<'subscribe
       return 'pending';
     }
     if (isPerContact(e)) {
-      rejectFromListrak(ctx, w, e, 'subscribe');
+      rejectFromListrak(ctx, w, e as ListrakError, 'subscribe');
       return 'rejected';
     }
     throw e;

@@ -16,7 +16,13 @@ export type RejectReason =
   | 'invalid_checkbox'
   | 'invalid_type'
   | 'too_long'
-  | 'listrak_rejected';
+  | 'listrak_rejected'
+  // transactional messages
+  | 'missing_field'
+  | 'empty_message'
+  | 'coupon_tag'
+  | 'unknown_message'
+  | 'not_subscribed';
 
 const ok = (value: string | null): Coerced => ({ ok: true, value });
 const fail = (reason: RejectReason, detail: string): Coerced => ({ ok: false, reason, detail });

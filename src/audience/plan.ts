@@ -16,6 +16,7 @@ import type { WriteSpool } from './spool.js';
 export interface PlanInput {
   messages: AsyncIterable<Numbered<SingerMessage>>;
   audienceStream: string;
+  transactionalStream: string;
   plan: FieldPlan;
   index: MemberIndex;
   optOuts: SortedKeys;
@@ -63,6 +64,10 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
         break;
     }
     if (!schemas.has(msg.stream)) throw new InputError(msg.line, `RECORD for stream "${msg.stream}" before its SCHEMA`);
+    if (msg.stream === input.transactionalStream) {
+      await spool.add({ kind: 'transactional', line: msg.line, record: msg.record });
+      continue;
+    }
     if (msg.stream !== input.audienceStream) {
       throw new InputError(msg.line, `RECORD for stream "${msg.stream}", but the audience stream is "${input.audienceStream}" (set audience_stream, or send one stream)`);
     }

@@ -10,48 +10,55 @@ import { allPages, type PhoneList, type ProfileField, type SenderCode, type SmsA
 import { isCanonicalShape, normalizePhone } from '../phone.js';
 import { SortedKeys } from './keys.js';
 
-export interface Prepared {
+export interface SenderCodeInfo {
   senderCode: SenderCode;
-  list: PhoneList;
-  profileFields: ProfileField[];
   region: string;
   /** The region's country calling code, for the phone fast path. */
   callingCode: string;
+}
+
+export interface Prepared extends SenderCodeInfo {
+  list: PhoneList;
+  profileFields: ProfileField[];
   optOuts: SortedKeys;
 }
 
-export async function prepare(api: SmsApi, config: TargetConfig): Promise<Prepared> {
+/** The sender code, and from its country the default phone region. */
+export async function prepareSenderCode(api: SmsApi, config: TargetConfig): Promise<SenderCodeInfo> {
   const senderCode = await api.getSenderCode().catch((e: unknown) => {
     if (isNotFound(e)) throw new ListrakError('ERROR_UNABLE_TO_LOCATE_RESOURCE', 404, `sender code ${config.sender_code_id} was not found: check sender_code_id`);
     throw e;
   });
-  const list = await api.getList(config.phone_list_id).catch((e: unknown) => {
-    if (isNotFound(e)) throw new ListrakError('ERROR_INVALID_LIST_ID', 404, `list ${config.phone_list_id} was not found under sender code ${config.sender_code_id}: check phone_list_id`);
+  const region = pickRegion(config.default_region, senderCode?.country);
+  return { senderCode, region, callingCode: String(getCountryCallingCode(region as CountryCode)) };
+}
+
+/** A list that must exist under the sender code and be active; `key` names the config key for the message. */
+export async function activeList(api: SmsApi, config: TargetConfig, listId: number, key: string): Promise<PhoneList> {
+  const list = await api.getList(listId).catch((e: unknown) => {
+    if (isNotFound(e)) throw new ListrakError('ERROR_INVALID_LIST_ID', 404, `list ${listId} was not found under sender code ${config.sender_code_id}: check ${key}`);
     throw e;
   });
-  if (!list || typeof list.phoneListId !== 'number') throw new ListrakError('BAD_RESPONSE', 200, `Listrak returned no list for id ${config.phone_list_id}`);
+  if (!list || typeof list.phoneListId !== 'number') throw new ListrakError('BAD_RESPONSE', 200, `Listrak returned no list for id ${listId}`);
   if (list.status && list.status.toLowerCase() !== 'active') {
-    throw new ListrakError('ERROR_LIST_INACTIVE', 400, `list ${list.phoneListId} is ${list.status} in Listrak: activate it or fix phone_list_id`);
+    throw new ListrakError('ERROR_LIST_INACTIVE', 400, `list ${list.phoneListId} is ${list.status} in Listrak: activate it or fix ${key}`);
   }
-  const profileFields = await api.getProfileFields();
-  const region = pickRegion(config.default_region, senderCode?.country);
+  return list;
+}
 
+export async function prepare(api: SmsApi, config: TargetConfig, listId: number): Promise<Prepared> {
+  const sender = await prepareSenderCode(api, config);
+  const list = await activeList(api, config, listId, 'phone_list_id');
+  const profileFields = await api.getProfileFields();
   const optOutKeys: number[] = [];
   for await (const page of allPages((cursor) => api.getOptOutsPage(cursor, config.page_size))) {
     for (const o of page) {
       if (typeof o?.phoneNumber !== 'string') continue;
-      const key = canonicalKey(o.phoneNumber, region);
+      const key = canonicalKey(o.phoneNumber, sender.region);
       if (key !== undefined) optOutKeys.push(key);
     }
   }
-  return {
-    senderCode,
-    list,
-    profileFields,
-    region,
-    callingCode: String(getCountryCallingCode(region as CountryCode)),
-    optOuts: SortedKeys.from(optOutKeys),
-  };
+  return { ...sender, list, profileFields, optOuts: SortedKeys.from(optOutKeys) };
 }
 
 function pickRegion(configured: string | undefined, senderCountry: string | undefined): string {

@@ -11,6 +11,8 @@ export class SyncCounts {
   readonly planned = { new: 0, changedSystem: 0, changedCustomOnly: 0, unsubscribe: 0 };
   /** Write calls made, by what they were for: the figure that says how frugal the sync is. */
   readonly writes = { new: 0, update: 0, unsubscribe: 0, import: 0 };
+  /** Transactional sends. */
+  readonly transactional = { sent: 0, already_sent: 0, unknown: 0, pending: 0, subscribed_first: 0, multi_segment: 0 };
   /** Seconds spent in each finished phase. */
   readonly phaseSeconds: Record<string, number> = {};
   members = 0;
@@ -39,6 +41,7 @@ export class SyncCounts {
       rejected_by_reason: Object.fromEntries(this.rejected),
       planned: this.planned,
       write_calls: this.writes,
+      transactional: this.transactional,
       phase_seconds: this.phaseSeconds,
     };
   }
@@ -57,6 +60,15 @@ export function formatReport(counts: SyncCounts, calls: Map<string, number>, ret
     rows.push(['would unsubscribe', fmt(counts.planned.unsubscribe)]);
   }
   for (const [k, v] of Object.entries(counts.actions)) if (!dryRun || k === 'unchanged' || k === 'opted_out') rows.push([k.replace('_', ' '), fmt(v)]);
+  const t = counts.transactional;
+  if (Object.values(t).some((n) => n > 0)) {
+    rows.push(['texts sent', fmt(t.sent)]);
+    rows.push(['texts already sent (journal)', fmt(t.already_sent)]);
+    rows.push(['texts with unknown outcome', fmt(t.unknown)]);
+    if (t.pending) rows.push(['texts waiting for opt-in', fmt(t.pending)]);
+    if (t.subscribed_first) rows.push(['contacts subscribed to send', fmt(t.subscribed_first)]);
+    rows.push(['texts over one segment', fmt(t.multi_segment)]);
+  }
   rows.push(['rejected', fmt(counts.rejectedTotal())]);
   for (const [reason, n] of [...counts.rejected].sort()) rows.push([`  ${reason}`, fmt(n)]);
   for (const imp of counts.imports) rows.push([`import ${imp.id}`, `${imp.status}, ${fmt(imp.rows)} rows`]);

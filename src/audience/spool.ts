@@ -15,7 +15,9 @@ export type PlannedWrite =
   /** A phone not on the list: subscribe or create. */
   | { kind: 'new'; phone: string; line: number; values: ContactValues }
   /** A member whose managed fields differ; `system`/`custom` say which groups changed. */
-  | { kind: 'update'; phone: string; line: number; values: ContactValues; system: boolean; custom: boolean };
+  | { kind: 'update'; phone: string; line: number; values: ContactValues; system: boolean; custom: boolean }
+  /** A transactional text met in an input that also holds the audience: sent once the audience is in place. */
+  | { kind: 'transactional'; line: number; record: Record<string, unknown> };
 
 export class WriteSpool {
   private readonly dir: string;
@@ -50,13 +52,13 @@ export class WriteSpool {
   }
 
   /** The spooled writes of one kind, in batches. */
-  async *batches(kind: PlannedWrite['kind'], size: number): AsyncGenerator<PlannedWrite[]> {
+  async *batches<K extends PlannedWrite['kind']>(kind: K, size: number): AsyncGenerator<Extract<PlannedWrite, { kind: K }>[]> {
     const f = this.files.get(kind);
     if (!f) return;
     const rl = createInterface({ input: createReadStream(f.path), crlfDelay: Infinity });
-    let batch: PlannedWrite[] = [];
+    let batch: Extract<PlannedWrite, { kind: K }>[] = [];
     for await (const line of rl) {
-      batch.push(JSON.parse(line) as PlannedWrite);
+      batch.push(JSON.parse(line) as Extract<PlannedWrite, { kind: K }>);
       if (batch.length >= size) {
         yield batch;
         batch = [];

@@ -1,14 +1,15 @@
 /**
- * The audience sync, phase by phase (see README "Phases"). Each phase is a function; this module only runs them
- * in order, emits a Singer STATE after each, and logs one line per phase.
+ * The target's run, phase by phase (see README "Phases"). Each phase is a function; this module only runs them in
+ * order, emits a Singer STATE after each, and logs one line per phase.
  *
  * Re-running is the resume mechanism: the diff is always taken against the live list, so a run stopped anywhere
- * converges on the next run without repeating finished work.
+ * converges on the next run without repeating finished work. Transactional texts, which Listrak cannot deduplicate,
+ * keep a journal instead (transactional/journal.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { TargetConfig } from '../config/target.js';
-import { GuardError, InputError, ListrakError } from '../errors.js';
+import { ConfigError, GuardError, InputError, ListrakError } from '../errors.js';
 import { explainFatal } from '../listrak/codes.js';
 import type { ListrakHttp } from '../listrak/http.js';
 import type { SmsApi } from '../listrak/sms.js';
@@ -16,12 +17,13 @@ import type { Logger } from '../log.js';
 import { maskPhone } from '../redact.js';
 import { readSinger } from '../singer/reader.js';
 import type { SingerWriter } from '../singer/writer.js';
+import { openSender, sendBatches, transactionalBatches } from '../transactional/phase.js';
 import { applyWrites, unsubscribeUnseen, type ApplyContext } from './apply.js';
 import { buildFieldPlan } from './fields.js';
 import { ContactImporter } from './imports.js';
-import { readInputHead } from './input-head.js';
+import { readInputHead, type AudienceHead, type InputHead } from './input-head.js';
 import { planAudience } from './plan.js';
-import { prepare } from './prepare.js';
+import { prepare, prepareSenderCode } from './prepare.js';
 import { readMembers } from './read-members.js';
 import { RejectSink } from './rejects.js';
 import { fmt, formatReport, SyncCounts } from './report.js';
@@ -37,7 +39,7 @@ export interface SyncDeps {
   dryRun?: boolean;
 }
 
-export type Phase = 'prepare' | 'members' | 'audience' | 'updates' | 'unsubscribe' | 'done';
+export type Phase = 'prepare' | 'members' | 'audience' | 'updates' | 'unsubscribe' | 'transactional' | 'done';
 
 export interface SyncResult {
   counts: SyncCounts;
@@ -47,10 +49,10 @@ export interface SyncResult {
 
 export async function runSync(deps: SyncDeps): Promise<SyncResult> {
   try {
-    return await syncPhases(deps);
+    return await new Run(deps).execute();
   } catch (e) {
     // List, sender-code and credential errors get a message that says what to check.
-    if (e instanceof ListrakError) {
+    if (e instanceof ListrakError && deps.config.phone_list_id !== undefined) {
       const message = explainFatal(e, { senderCodeId: deps.config.sender_code_id, listId: deps.config.phone_list_id });
       if (message !== e.message) throw new ListrakError(e.code, e.status, message, e.route);
     }
@@ -58,54 +60,106 @@ export async function runSync(deps: SyncDeps): Promise<SyncResult> {
   }
 }
 
-async function syncPhases(deps: SyncDeps): Promise<SyncResult> {
-  const { config, api, http, writer, logger } = deps;
-  const dryRun = deps.dryRun ?? false;
-  const started = performance.now();
-  const runId = randomUUID().slice(0, 8);
-  const counts = new SyncCounts();
-  let phaseStart = performance.now();
-  const secs = () => `${((performance.now() - phaseStart) / 1000).toFixed(1)} s`;
-  const progress = (phase: Phase, extra: Record<string, unknown> = {}) => ({
-    listrak_sms: { run_id: runId, phase, dry_run: dryRun || undefined, list_id: config.phone_list_id, counts: counts.toJSON(), ...extra },
-  });
-  const phaseDone = (phase: Phase, line: string) => {
-    counts.phaseSeconds[phase] = Number(((performance.now() - phaseStart) / 1000).toFixed(3));
-    logger.info(`${phase}: ${line} (${secs()})`);
-    if (phase !== 'done') writer.state(progress(phase));
-    phaseStart = performance.now();
-  };
+/** One run's shared state: counts, the phase clock, STATE emission and the report. */
+class Run {
+  readonly started = performance.now();
+  readonly runId = randomUUID().slice(0, 8);
+  readonly counts = new SyncCounts();
+  readonly dryRun: boolean;
+  private phaseStart = performance.now();
+  private tapState: unknown = undefined;
 
-  // 1. prepare
-  const prepared = await prepare(api, config);
-  const source = readSinger(deps.input)[Symbol.asyncIterator]();
-  const head = await readInputHead(source, config.audience_stream);
-  const plan = buildFieldPlan({ properties: head.properties, profileFields: prepared.profileFields, includeCustomFields: config.include_custom_fields });
-  if ('error' in plan) throw new InputError(head.schema.line, plan.error);
-  if (plan.unmatched.length) logger.warn(`audience properties with no matching Listrak profile field (ignored): ${plan.unmatched.join(', ')}`);
-  if (plan.disabled.length) logger.warn(`audience properties matching a disabled profile field (ignored): ${plan.disabled.join(', ')}`);
-  const { list } = prepared;
-  phaseDone(
-    'prepare',
-    `sender code ${config.sender_code_id} (${prepared.region}), list ${list.phoneListId} "${list.phoneListName ?? ''}"${list.requireDoubleOptIn ? ' (double opt-in)' : ''}, ` +
-      `stream "${head.audienceStream}", fields: ${[...plan.system.map((f) => f.field), ...plan.custom.map((f) => f.field.segmentationFieldName)].join(', ') || 'none'}, ` +
-      `${fmt(prepared.optOuts.size)} sender-code opt-outs`,
-  );
+  constructor(readonly deps: SyncDeps) {
+    this.dryRun = deps.dryRun ?? false;
+  }
 
-  // 2. members
-  const index = await readMembers(api, list.phoneListId, config.page_size, plan, prepared.region, (n) => {
-    if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
-  });
-  counts.members = index.size + index.unmatchable.length;
-  phaseDone('members', `${fmt(counts.members)} current members indexed (${(index.bytes() / 1048576).toFixed(1)} MiB)`);
+  private progress(phase: Phase) {
+    return { listrak_sms: { run_id: this.runId, phase, dry_run: this.dryRun || undefined, list_id: this.deps.config.phone_list_id, counts: this.counts.toJSON() } };
+  }
 
-  // 3. audience: read and diff everything first, then write
-  const spool = new WriteSpool();
-  const rejects = new RejectSink(config.rejects_file, counts);
-  try {
+  private phaseDone(phase: Phase, line: string) {
+    this.counts.phaseSeconds[phase] = Number(((performance.now() - this.phaseStart) / 1000).toFixed(3));
+    this.deps.logger.info(`${phase}: ${line} (${this.counts.phaseSeconds[phase]?.toFixed(1)} s)`);
+    if (phase !== 'done') this.deps.writer.state(this.progress(phase));
+    this.phaseStart = performance.now();
+  }
+
+  private report(): string {
+    return formatReport(this.counts, this.deps.http.counter.calls, this.deps.http.counter.retries, performance.now() - this.started, this.dryRun);
+  }
+
+  /** Done: only now is the tap's own state safe to pass on. */
+  private finish(line: string): SyncResult {
+    const tap = this.tapState;
+    this.deps.writer.state({ ...(isObject(tap) ? tap : tap === undefined ? {} : { tap_state: tap }), ...this.progress('done') });
+    const report = this.report();
+    this.phaseDone('done', line);
+    return { counts: this.counts, report, dryRun: this.dryRun };
+  }
+
+  async execute(): Promise<SyncResult> {
+    const { config } = this.deps;
+    const source = readSinger(this.deps.input)[Symbol.asyncIterator]();
+    const head = await readInputHead(source, { audience: config.audience_stream, transactional: config.transactional_stream });
+    const rejects = new RejectSink(config.rejects_file, this.counts);
+    const spool = new WriteSpool();
+    try {
+      if (head.audience) return await this.audience(head, head.audience, spool, rejects);
+      return await this.transactionalOnly(head, rejects);
+    } finally {
+      await rejects.close();
+      spool.dispose();
+    }
+  }
+
+  private async transactionalOnly(head: InputHead, rejects: RejectSink): Promise<SyncResult> {
+    const { api, config, logger } = this.deps;
+    if (this.dryRun) throw new ConfigError('--dry-run applies to the audience sync; transactional texts are never sent in a dry run, and this input has only those');
+    const sender = await prepareSenderCode(api, config);
+    const { sender: tx, journal } = await openSender(api, config, sender.region, this.counts, rejects);
+    this.phaseDone('prepare', `sender code ${config.sender_code_id} (${sender.region}), transactional list ${config.transactional_phone_list_id}, journal ${config.journal_path}`);
+    try {
+      await sendBatches(tx, transactionalBatches(head.messages, config.transactional_stream, config.batch_size, (v) => (this.tapState = v)), config.max_concurrency);
+    } finally {
+      journal.close();
+    }
+    const t = this.counts.transactional;
+    this.phaseDone('transactional', `${fmt(t.sent)} sent, ${fmt(t.already_sent)} already sent, ${fmt(t.unknown)} unknown, ${fmt(this.counts.rejectedTotal())} rejected`);
+    if (t.unknown > 0) logger.warn(`${fmt(t.unknown)} text(s) have an unknown outcome from an earlier run and were not re-sent (set resend_unknown to send them again)`);
+    return this.finish('transactional texts sent');
+  }
+
+  private async audience(head: InputHead, audience: AudienceHead, spool: WriteSpool, rejects: RejectSink): Promise<SyncResult> {
+    const { config, api, logger } = this.deps;
+    const counts = this.counts;
+    if (config.phone_list_id === undefined) throw new ConfigError(`invalid config: phone_list_id: required when the input has an audience stream ("${audience.stream}")`);
+
+    // 1. prepare
+    const prepared = await prepare(api, config, config.phone_list_id);
+    const plan = buildFieldPlan({ properties: audience.properties, profileFields: prepared.profileFields, includeCustomFields: config.include_custom_fields });
+    if ('error' in plan) throw new InputError(audience.schema.line, plan.error);
+    if (plan.unmatched.length) logger.warn(`audience properties with no matching Listrak profile field (ignored): ${plan.unmatched.join(', ')}`);
+    if (plan.disabled.length) logger.warn(`audience properties matching a disabled profile field (ignored): ${plan.disabled.join(', ')}`);
+    const { list } = prepared;
+    this.phaseDone(
+      'prepare',
+      `sender code ${config.sender_code_id} (${prepared.region}), list ${list.phoneListId} "${list.phoneListName ?? ''}"${list.requireDoubleOptIn ? ' (double opt-in)' : ''}, ` +
+        `stream "${audience.stream}", fields: ${[...plan.system.map((f) => f.field), ...plan.custom.map((f) => f.field.segmentationFieldName)].join(', ') || 'none'}, ` +
+        `${fmt(prepared.optOuts.size)} sender-code opt-outs`,
+    );
+
+    // 2. members
+    const index = await readMembers(api, list.phoneListId, config.page_size, plan, prepared.region, (n) => {
+      if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
+    });
+    counts.members = index.size + index.unmatchable.length;
+    this.phaseDone('members', `${fmt(counts.members)} current members indexed (${(index.bytes() / 1048576).toFixed(1)} MiB)`);
+
+    // 3. audience: read and diff everything first, then write
     const planned = await planAudience({
       messages: head.messages,
-      audienceStream: head.audienceStream,
+      audienceStream: audience.stream,
+      transactionalStream: config.transactional_stream,
       plan,
       index,
       optOuts: prepared.optOuts,
@@ -116,6 +170,7 @@ async function syncPhases(deps: SyncDeps): Promise<SyncResult> {
       counts,
       onProgress: (n) => logger.debug(`audience: ${fmt(n)} records read`),
     });
+    this.tapState = planned.tapState;
     await spool.finish();
     counts.planned.unsubscribe = index.unseenCount();
 
@@ -128,8 +183,8 @@ async function syncPhases(deps: SyncDeps): Promise<SyncResult> {
           `more than max_unsubscribe_ratio ${config.max_unsubscribe_ratio}; if the audience really shrank, raise max_unsubscribe_ratio for this run`
         : undefined;
 
-    if (dryRun) {
-      phaseDone(
+    if (this.dryRun) {
+      this.phaseDone(
         'audience',
         `plan: ${fmt(counts.planned.new)} to create or subscribe, ${fmt(counts.planned.changedSystem + counts.planned.changedCustomOnly)} to update, ` +
           `${fmt(counts.actions.unchanged)} unchanged, ${fmt(counts.planned.unsubscribe)} to unsubscribe, ${fmt(counts.actions.opted_out)} opted out, ${fmt(counts.rejectedTotal())} rejected`,
@@ -140,25 +195,27 @@ async function syncPhases(deps: SyncDeps): Promise<SyncResult> {
         ...take(index.unseen(), 3).map((p) => `unsubscribe ${maskPhone(p)}`),
       ];
       if (samples.length) logger.info(`samples: ${samples.join(', ')}`);
-      if (guardMessage) logger.warn(`the removal guard would stop this sync: ${guardMessage}`);
-      const report = formatReport(counts, http.counter.calls, http.counter.retries, performance.now() - started, true);
-      if (guardMessage) throw new GuardError(guardMessage);
-      return { counts, report, dryRun };
+      if (spool.count('transactional')) logger.info(`${fmt(spool.count('transactional'))} transactional text(s) would be sent`);
+      if (guardMessage) {
+        logger.warn(`the removal guard would stop this sync: ${guardMessage}`);
+        throw new GuardError(guardMessage);
+      }
+      return { counts, report: this.report(), dryRun: true };
     }
     if (guardMessage) throw new GuardError(guardMessage);
 
-    const importer = new ContactImporter(api, plan, {
-      maxBytes: 195_000_000,
-      pollIntervalMs: config.import_poll_interval_s * 1000,
-      timeoutMs: config.import_timeout_s * 1000,
-      runId,
-    }, () => counts.writes.import++);
+    const importer = new ContactImporter(
+      api,
+      plan,
+      { maxBytes: 195_000_000, pollIntervalMs: config.import_poll_interval_s * 1000, timeoutMs: config.import_timeout_s * 1000, runId: this.runId },
+      () => counts.writes.import++,
+    );
     const ctx: ApplyContext = { api, list, plan, counts, rejects, importer, concurrency: config.max_concurrency * 2, batchSize: config.batch_size };
     const writesStart = performance.now();
     await applyWrites(ctx, spool);
     counts.phaseSeconds.writes = Number(((performance.now() - writesStart) / 1000).toFixed(3));
     const a = counts.actions;
-    phaseDone(
+    this.phaseDone(
       'audience',
       `${fmt(counts.records)} records: ${fmt(a.created)} created, ${fmt(a.subscribed)} subscribed, ${fmt(a.pending)} pending, ${fmt(a.updated)} updated, ` +
         `${fmt(a.unchanged)} unchanged, ${fmt(a.opted_out)} opted out, ${fmt(counts.rejectedTotal())} rejected`,
@@ -167,22 +224,24 @@ async function syncPhases(deps: SyncDeps): Promise<SyncResult> {
     // 4. updates (bulk custom fields)
     const imports = await importer.finish((id, status) => logger.info(`updates: import ${id} ended: ${status}`));
     counts.imports = imports;
-    phaseDone('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)` : 'no custom-field import needed');
+    this.phaseDone('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)` : 'no custom-field import needed');
 
     // 5. unsubscribe
     await unsubscribeUnseen(ctx, index.unseen());
-    phaseDone('unsubscribe', `${fmt(a.unsubscribed)} members no longer in the audience unsubscribed`);
+    this.phaseDone('unsubscribe', `${fmt(a.unsubscribed)} members no longer in the audience unsubscribed`);
 
-    // 6. done: only now is the tap's own state safe to pass on.
-    const tapState = planned.tapState;
-    const doneState = { ...(isObject(tapState) ? tapState : tapState === undefined ? {} : { tap_state: tapState }), ...progress('done') };
-    writer.state(doneState);
-    const report = formatReport(counts, http.counter.calls, http.counter.retries, performance.now() - started, false);
-    phaseDone('done', `list ${list.phoneListId} matches the audience`);
-    return { counts, report, dryRun };
-  } finally {
-    await rejects.close();
-    spool.dispose();
+    // Transactional texts that came with the audience go out once the audience is in place.
+    if (spool.count('transactional')) {
+      const { sender, journal } = await openSender(api, config, prepared.region, counts, rejects);
+      try {
+        await sendBatches(sender, spool.batches('transactional', config.batch_size), config.max_concurrency);
+      } finally {
+        journal.close();
+      }
+      const t = counts.transactional;
+      this.phaseDone('transactional', `${fmt(t.sent)} sent, ${fmt(t.already_sent)} already sent, ${fmt(t.unknown)} unknown`);
+    }
+    return this.finish(`list ${list.phoneListId} matches the audience`);
   }
 }
 

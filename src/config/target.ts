@@ -13,7 +13,8 @@ export const targetConfigSchema = z
     client_id: z.string().min(1, 'must be a non-empty string'),
     client_secret: z.string().min(1, 'must be a non-empty string'),
     sender_code_id: positiveInt,
-    phone_list_id: positiveInt,
+    /** The list the audience is mirrored into; required when the input has an audience stream. */
+    phone_list_id: positiveInt.optional(),
     auth_url: z.url().default('https://auth.listrak.com/OAuth2/Token'),
     api_url: z.url().default('https://api.listrak.com/sms'),
     /** ISO 3166-1 alpha-2 region for phones written without a country code; default: the sender code's country, else US. */
@@ -39,6 +40,14 @@ export const targetConfigSchema = z
     /** Seconds between polls of a running contact import, and how long to wait for it at most. */
     import_poll_interval_s: z.number().positive().default(5),
     import_timeout_s: z.number().positive().default(3600),
+    /** Transactional texts: the stream, the list whose message shells they use, and the exactly-once journal. */
+    transactional_stream: z.string().min(1).default('transactional_messages'),
+    transactional_phone_list_id: positiveInt.optional(),
+    journal_path: z.string().min(1).default('listrak-transactional-journal.jsonl'),
+    /** Subscribe (or create) a contact not on the transactional list first; Listrak then texts them its opt-in. */
+    subscribe_before_send: z.boolean().default(false),
+    /** Send again messages whose earlier outcome is unknown (the process died mid-call). Off: they are reported. */
+    resend_unknown: z.boolean().default(false),
   })
   .strict();
 

@@ -24,11 +24,11 @@ const PER_CONTACT = new Set([
   'ERROR_PHONE_NUMBER_NOT_FOUND',
 ]);
 
-export function isPerContact(err: unknown): err is ListrakError {
+export function isPerContact(err: unknown): boolean {
   return err instanceof ListrakError && PER_CONTACT.has(err.code);
 }
 
-export function isCode(err: unknown, ...codes: readonly string[]): err is ListrakError {
+export function isCode(err: unknown, ...codes: readonly string[]): boolean {
   return err instanceof ListrakError && codes.includes(err.code);
 }
 

@@ -33,6 +33,18 @@ export interface CallOptions {
   body?: unknown;
   /** An absolute URL to call instead of apiUrl + path (a `nextPageCursor` given as a URI). */
   absoluteUrl?: string;
+  /**
+   * The call must not be repeated if Listrak may have acted on it (a transactional send): retry only answers that
+   * prove it did not (429) and connections that were never made.
+   */
+  notIdempotent?: boolean;
+}
+
+/** Connection errors that happen before a request can reach the server. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export function certainlyNotReceived(err: { status?: number; networkCode?: string }): boolean {
+  return err.status === 429 || (err.networkCode !== undefined && NEVER_SENT.has(err.networkCode));
 }
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -116,6 +128,9 @@ export class ListrakHttp {
     const config: RouteConfig = {
       route,
       method,
+      ...(options.notIdempotent
+        ? { 'axios-retry': { retryCondition: (e: AxiosError) => certainlyNotReceived({ status: e.response?.status, networkCode: e.code }) } }
+        : {}),
       url: options.absoluteUrl ?? path,
       params: options.params,
       data: options.body,
@@ -129,7 +144,9 @@ export class ListrakHttp {
     } catch (e) {
       const err = e as AxiosError;
       if (err.response) throw toListrakError(route, err.response.status, err.response.data);
-      throw new ListrakError('NETWORK', undefined, `${route}: cannot reach Listrak (${err.code ?? err.message})`, route);
+      const failure = new ListrakError('NETWORK', undefined, `${route}: cannot reach Listrak (${err.code ?? err.message})`, route);
+      failure.networkCode = err.code;
+      throw failure;
     }
   }
 }

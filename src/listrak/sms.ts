@@ -76,6 +76,12 @@ export interface ImportFileMapping {
   defaultValue?: string;
 }
 
+export interface TransactionalMessage {
+  transactionalMessageId: number;
+  transactionalMessageName?: string;
+  transactionalMessageStatus?: string;
+}
+
 export interface Page<T> {
   data: T[];
   nextPageCursor: string | null;
@@ -182,6 +188,18 @@ export class SmsApi {
     const id = Number(res?.resourceId);
     if (!Number.isInteger(id)) throw new Error(`startImport: Listrak answered without a usable resourceId (${String(res?.resourceId)})`);
     return id;
+  }
+
+  async getTransactionalMessage(listId: number, messageId: number): Promise<TransactionalMessage> {
+    return single<TransactionalMessage>(await this.http.call('getTransactionalMessage', 'GET', `${this.sc}/PhoneList/${listId}/TransactionalMessage/${messageId}`));
+  }
+
+  /** Send one transactional text. Not idempotent at Listrak: the HTTP layer retries it only when it surely did not arrive. */
+  async sendTransactional(listId: number, messageId: number, phone: string, content: string): Promise<void> {
+    await this.http.call('sendTransactional', 'POST', `${this.sc}/PhoneList/${listId}/TransactionalMessage/${messageId}/Message`, {
+      body: { phoneNumber: phone, messageContent: content },
+      notIdempotent: true,
+    });
   }
 
   async getImport(importId: number): Promise<ImportStatus> {

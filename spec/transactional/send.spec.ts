@@ -1,0 +1,186 @@
+import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ListrakError } from '../../src/errors.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { checkContent, segmentsOf } from '../../src/transactional/content.js';
+import { startCli } from '../support/cli.js';
+import { DOI_LIST, LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
+import { rawConfigFor, runTarget, sandboxWith } from '../support/harness.js';
+import { tempDir } from '../support/tmp.js';
+
+const TX_SCHEMA = {
+  type: 'SCHEMA',
+  stream: 'transactional_messages',
+  key_properties: ['message_key'],
+  schema: { properties: { phone: { type: 'string' }, message: { type: 'string' }, transactional_message_id: { type: 'integer' }, message_key: { type: 'string' } } },
+};
+
+function texts(records: Record<string, unknown>[]): string {
+  return [TX_SCHEMA, ...records.map((record) => ({ type: 'RECORD', stream: 'transactional_messages', record }))].map((m) => JSON.stringify(m)).join('\n') + '\n';
+}
+
+const msg = (n: number, extra: Record<string, unknown> = {}) => ({ phone: phone(n), message: `Order ${n} confirmed`, transactional_message_id: 77, message_key: `order-${n}`, ...extra });
+
+describe('transactional texts', () => {
+  let sandbox: Sandbox;
+  let journal: string;
+  afterEach(async () => sandbox?.close());
+
+  async function setup() {
+    const seed = baseSeed([member(1, { lists: [OTHER_LIST] }), member(2, { lists: [OTHER_LIST] }), member(3, { lists: [LIST] }), member(4, { lists: [OTHER_LIST] })]);
+    seed.transactionalMessages = [
+      { senderCodeId: SC, phoneListId: OTHER_LIST, transactionalMessageId: 77, transactionalMessageName: 'Order confirmation' },
+      { senderCodeId: SC, phoneListId: DOI_LIST, transactionalMessageId: 78 },
+    ];
+    sandbox = await sandboxWith(seed);
+    journal = join(tempDir('journal'), 'journal.jsonl');
+  }
+  const run = (input: string, extra: Record<string, unknown> = {}) => runTarget(sandbox, input, { transactional_phone_list_id: OTHER_LIST, journal_path: journal, ...extra });
+  const sentTo = () => sandbox.state.sent.map((s) => s.phoneNumber);
+
+  it('sends each text once and journals it; a rerun sends nothing again', async () => {
+    await setup();
+    const input = texts([msg(1), msg(2, { phone: '(215) 555-0002' })]);
+    const first = await run(input, { phone_list_id: undefined });
+    expect(first.error).to.equal(undefined);
+    expect(sentTo()).to.deep.equal([phone(1), phone(2)]);
+    expect(sandbox.state.sent[0]).to.include({ messageContent: 'Order 1 confirmed', transactionalMessageId: 77, phoneListId: OTHER_LIST });
+    expect(first.result?.counts.transactional).to.include({ sent: 2 });
+    const lines = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { k: string; s: string });
+    expect(lines.filter((l) => l.s === 'sent').map((l) => l.k).sort()).to.deep.equal(['order-1', 'order-2']);
+
+    const again = await run(input);
+    expect(again.error).to.equal(undefined);
+    expect(sandbox.state.sent).to.have.length(2);
+    expect(again.result?.counts.transactional).to.include({ sent: 0, already_sent: 2 });
+  });
+
+  it('keys a record without message_key by its content', async () => {
+    await setup();
+    const input = texts([{ phone: phone(1), message: 'Shipped!', transactional_message_id: 77 }]);
+    await run(input);
+    await run(input);
+    expect(sandbox.state.sent).to.have.length(1);
+  });
+
+  it('rejects a contact not subscribed to the transactional list, with a clear reason', async () => {
+    await setup();
+    const r = await run(texts([msg(3), msg(1)]));
+    expect(r.error).to.equal(undefined);
+    expect(sentTo()).to.deep.equal([phone(1)]);
+    expect(r.rejects).to.have.length(1);
+    expect(r.rejects[0]).to.deep.include({ reason: 'not_subscribed', line: 2, listrak_code: 'ERROR_PHONE_NUMBER_NOT_SUBSCRIBED' });
+  });
+
+  it('with subscribe_before_send, subscribes (or creates) the contact first, then sends', async () => {
+    await setup();
+    const r = await run(texts([msg(3), msg(9)]), { subscribe_before_send: true });
+    expect(r.error).to.equal(undefined);
+    expect(sentTo()).to.deep.equal([phone(3), phone(9)]);
+    expect(sandbox.state.subscribedPhones(OTHER_LIST)).to.include.members([phone(3), phone(9)]);
+    expect(r.result?.counts.transactional).to.include({ sent: 2, subscribed_first: 2 });
+  });
+
+  it('on a double opt-in list, leaves the text waiting for the opt-in instead of sending', async () => {
+    await setup();
+    const r = await run(texts([msg(3, { transactional_message_id: 78 })]), { subscribe_before_send: true, transactional_phone_list_id: DOI_LIST });
+    expect(r.error).to.equal(undefined);
+    expect(sandbox.state.sent).to.deep.equal([]);
+    expect(sandbox.state.pendingPhones(DOI_LIST)).to.deep.equal([phone(3)]);
+    expect(r.result?.counts.transactional).to.include({ pending: 1, sent: 0 });
+  });
+
+  it('rejects an unknown message shell before any send', async () => {
+    await setup();
+    const r = await run(texts([msg(1, { transactional_message_id: 99 }), msg(2, { transactional_message_id: 99 })]));
+    expect(r.rejects.map((x) => x.reason)).to.deep.equal(['unknown_message', 'unknown_message']);
+    expect(sandbox.calls.get('TransactionalMessage_PostTransactionalMessageSend')).to.equal(undefined);
+    expect(sandbox.calls.get('TransactionalMessage_GetTransactionalMessageResource')).to.equal(1);
+  });
+
+  it('checks content: empty and coupon tags rejected before the call, long texts counted as multi-segment', async () => {
+    await setup();
+    const r = await run(texts([msg(1, { message: '  ' }), msg(2, { message: 'Use [Coupon Code] now' }), msg(4, { message: 'x'.repeat(161) })]));
+    expect(r.rejects.map((x) => x.reason)).to.deep.equal(['empty_message', 'coupon_tag']);
+    expect(sentTo()).to.deep.equal([phone(4)]);
+    expect(r.result?.counts.transactional.multi_segment).to.equal(1);
+    expect(segmentsOf('x'.repeat(160))).to.equal(1);
+    expect(segmentsOf('x'.repeat(161))).to.equal(2);
+    expect(segmentsOf('é'.repeat(70))).to.equal(1);
+    expect(segmentsOf('🎉'.repeat(71))).to.equal(2);
+    expect(checkContent(undefined)).to.deep.include({ ok: false, reason: 'empty_message' });
+  });
+
+  it('retries a 429 (Listrak did not take it) and sends exactly once', async () => {
+    await setup();
+    sandbox.faults.add({ operationId: 'TransactionalMessage_PostTransactionalMessageSend', status: 429, times: 2 });
+    const r = await run(texts([msg(1)]));
+    expect(r.error).to.equal(undefined);
+    expect(sandbox.calls.get('TransactionalMessage_PostTransactionalMessageSend')).to.equal(3);
+    expect(sandbox.state.sent).to.have.length(1);
+  });
+
+  it('never retries a send whose outcome is unknown, reports it on the next run, and re-sends only when asked', async () => {
+    await setup();
+    // The text goes out, then the connection drops before the answer: the client cannot know.
+    sandbox.faults.add({ operationId: 'TransactionalMessage_PostTransactionalMessageSend', drop: true, afterHandler: true });
+    const first = await run(texts([msg(1), msg(2)]), { max_concurrency: 1 });
+    expect(first.error).to.be.instanceOf(ListrakError);
+    expect(first.error?.message).to.match(/outcome of that text is unknown/);
+    expect(sandbox.calls.get('TransactionalMessage_PostTransactionalMessageSend')).to.equal(1);
+    expect(sandbox.state.sent).to.have.length(1);
+
+    const second = await run(texts([msg(1), msg(2)]), { max_concurrency: 1 });
+    expect(second.error).to.equal(undefined);
+    expect(second.result?.counts.transactional).to.include({ unknown: 1, sent: 1 });
+    expect(sentTo()).to.deep.equal([phone(1), phone(2)]);
+
+    const third = await run(texts([msg(1), msg(2)]), { resend_unknown: true });
+    expect(third.result?.counts.transactional).to.include({ sent: 1, already_sent: 1 });
+    expect(sentTo()).to.deep.equal([phone(1), phone(2), phone(1)]);
+  });
+
+  it('does not retry a 5xx on a send', async () => {
+    await setup();
+    sandbox.faults.add({ operationId: 'TransactionalMessage_PostTransactionalMessageSend', status: 502, times: 1 });
+    const r = await run(texts([msg(1)]));
+    expect(r.error).to.be.instanceOf(ListrakError);
+    expect(sandbox.calls.get('TransactionalMessage_PostTransactionalMessageSend')).to.equal(1);
+  });
+
+  it('sends texts that come with an audience once the audience is in place', async () => {
+    await setup();
+    const input = audience([row(3)]) + texts([msg(1)]).split('\n').filter(Boolean).map((l) => l + '\n').join('');
+    const r = await run(input, { max_unsubscribe_ratio: 1 });
+    expect(r.error).to.equal(undefined);
+    expect(r.states.map((s) => (s.listrak_sms as { phase: string }).phase)).to.deep.equal(['prepare', 'members', 'audience', 'updates', 'unsubscribe', 'transactional', 'done']);
+    expect(sentTo()).to.deep.equal([phone(1)]);
+  });
+
+  it('survives SIGKILL mid-send: no text is ever sent twice', async function () {
+    this.timeout(60_000);
+    await setup();
+    for (let n = 10; n < 40; n++) sandbox.state.seedContact(member(n, { lists: [OTHER_LIST] }));
+    sandbox.options.latencyMs = 30;
+    const records = Array.from({ length: 30 }, (_, i) => msg(i + 10));
+    const configPath = join(tempDir('txcrash'), 'config.json');
+    writeFileSync(configPath, JSON.stringify(rawConfigFor(sandbox, { transactional_phone_list_id: OTHER_LIST, journal_path: journal, max_concurrency: 2 })));
+    let kills = 0;
+    for (const delay of [500, 700, 900]) {
+      const { child, done } = startCli('target.js', ['--config', configPath], texts(records));
+      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      const res = await done;
+      clearTimeout(timer);
+      if (res.signal === 'SIGKILL') kills++;
+    }
+    const { done } = startCli('target.js', ['--config', configPath], texts(records));
+    const final = await done;
+    expect(kills).to.be.at.least(2);
+    const sent = sentTo();
+    expect(new Set(sent).size, 'no phone texted twice').to.equal(sent.length);
+    const unknown = Number(/texts with unknown outcome\s+(\d+)/.exec(final.stderr)?.[1] ?? '0');
+    expect(sent.length + unknown).to.be.at.least(30);
+    expect(final.code, final.stderr).to.equal(0);
+  });
+});
