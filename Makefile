@@ -34,6 +34,14 @@ sync: build
 	  $(NODE) dist/src/cli/target.js --sandbox "$(SEED)" < "$(AUDIENCE)"; \
 	fi
 
+# The benchmark: 1M-member scenarios and the 100k/1M/5M scale runs (several minutes); figures in .bench/results.json.
+bench: build
+	$(NODE) dist/bench/run.js
+
+# A small benchmark run for CI, so the bench cannot rot: fails only if a call-count invariant breaks.
+bench-ci: build
+	$(NODE) dist/bench/run.js --ci
+
 sandbox: build
 	$(NODE) dist/src/cli/sandbox.js --seed "$(SEED)" --port 8765
 
