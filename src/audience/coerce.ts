@@ -22,7 +22,10 @@ export type RejectReason =
   | 'empty_message'
   | 'coupon_tag'
   | 'unknown_message'
-  | 'not_subscribed';
+  | 'not_subscribed'
+  // export rows
+  | 'missing_key'
+  | 'invalid_value';
 
 const ok = (value: string | null): Coerced => ({ ok: true, value });
 const fail = (reason: RejectReason, detail: string): Coerced => ({ ok: false, reason, detail });

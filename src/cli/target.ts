@@ -4,7 +4,6 @@
  *   target-listrak-sms --config config.json [--dry-run] < audience.jsonl
  *   target-listrak-sms --sandbox seed.json [--config overrides.json] < audience.jsonl   (embedded sandbox)
  */
-import { z } from 'zod';
 import { parseTargetConfig, readJsonFile, targetConfigSchema, type TargetConfig } from '../config/target.js';
 import { ConfigError, EXIT } from '../errors.js';
 import { createListrakClient, type ListrakClient } from '../listrak/client.js';
@@ -13,7 +12,7 @@ import { runSync } from '../audience/sync.js';
 import { createSingerWriter } from '../singer/writer.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { SandboxSeed } from '../sandbox/model.js';
-import { packageVersion, parseCli } from './args.js';
+import { aboutText, packageVersion, parseCli } from './args.js';
 import { runMain } from './run.js';
 
 const HELP = `Usage: target-listrak-sms --config CONFIG [--dry-run] < singer.jsonl
@@ -45,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
   });
   if (values.help) return print(HELP);
   if (values.version) return print(`target-listrak-sms ${packageVersion()}`);
-  if (values.about) return print(about(values.format ?? 'json'));
+  if (values.about) return print(aboutText('target-listrak-sms', 'Singer target that makes one Listrak SMS list mirror an audience stream', targetConfigSchema, values.format ?? 'json', ['client_secret']));
 
   let sandbox: Sandbox | undefined;
   let raw: Record<string, unknown> = {};
@@ -95,27 +94,6 @@ function sandboxConfig(seed: SandboxSeed, sandbox: Sandbox): Record<string, unkn
     import_poll_interval_s: 0.1,
     max_requests_per_second: 200,
   };
-}
-
-function about(format: string): string {
-  const settings = z.toJSONSchema(targetConfigSchema, { io: 'input' }) as { properties: Record<string, { type?: string; default?: unknown; description?: string }>; required?: string[] };
-  const info = {
-    name: 'target-listrak-sms',
-    version: packageVersion(),
-    description: 'Singer target that makes one Listrak SMS list mirror an audience stream',
-    capabilities: ['about', 'dry-run'],
-    settings: Object.entries(settings.properties).map(([name, s]) => ({
-      name,
-      type: s.type ?? 'string',
-      required: settings.required?.includes(name) ?? false,
-      default: s.default,
-      sensitive: name === 'client_secret' || undefined,
-    })),
-  };
-  if (format === 'json') return JSON.stringify(info, null, 2);
-  if (format !== 'markdown') throw new ConfigError(`--format must be json or markdown, not ${format}`);
-  const rows = info.settings.map((s) => `| ${s.name} | ${s.type} | ${s.required ? 'yes' : 'no'} | ${s.default === undefined ? '' : JSON.stringify(s.default)} |`);
-  return [`# ${info.name} ${info.version}`, '', info.description, '', '| setting | type | required | default |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 function print(text: string): number {

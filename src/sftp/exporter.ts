@@ -1,0 +1,92 @@
+/**
+ * listrak-sftp-export's run: Singer records → the four Listrak import files in the staging folder → SFTP upload.
+ * The tap's STATE is passed on only once the files are confirmed in place (or, with --local-only, staged).
+ */
+import type { Readable } from 'node:stream';
+import type { ExportConfig, FileKind } from '../config/export.js';
+import type { Logger } from '../log.js';
+import { RejectSink } from '../audience/rejects.js';
+import { fmt, SyncCounts } from '../audience/report.js';
+import { readSinger } from '../singer/reader.js';
+import type { SingerWriter } from '../singer/writer.js';
+import { RowMapper } from './rows.js';
+import { FILE_SPECS, fileName } from './specs.js';
+import { Staging, type StagedFile } from './staging.js';
+import { uploadFiles } from './upload.js';
+
+export type ExportMode = 'upload' | 'local-only' | 'dry-run';
+
+export interface ExportDeps {
+  config: ExportConfig;
+  input: Readable;
+  writer: SingerWriter;
+  logger: Logger;
+  mode: ExportMode;
+  now?: Date;
+}
+
+export interface ExportResult {
+  files: { kind: FileKind; name: string; path: string; rows: number; bytes: number; truncated: number }[];
+  rejected: number;
+  ignored: Map<string, number>;
+  report: string;
+}
+
+export async function runExport(deps: ExportDeps): Promise<ExportResult> {
+  const { config, logger, mode } = deps;
+  const started = performance.now();
+  const now = deps.now ?? new Date();
+  const counts = new SyncCounts();
+  const rejects = new RejectSink(config.rejects_file, counts);
+  const staging = new Staging(config.staging_dir, { delimiter: config.delimiter, qualifier: config.text_qualifier });
+  const mappers = new Map<string, RowMapper>();
+  const dryRows = new Map<FileKind, number>();
+  const ignored = new Map<string, number>();
+  let tapState: unknown;
+
+  try {
+    for await (const msg of readSinger(deps.input)) {
+      if (msg.type === 'STATE') tapState = msg.value;
+      if (msg.type !== 'RECORD') continue;
+      const kind = config.streams[msg.stream];
+      if (!kind) {
+        ignored.set(msg.stream, (ignored.get(msg.stream) ?? 0) + 1);
+        continue;
+      }
+      let mapper = mappers.get(kind);
+      if (!mapper) mappers.set(kind, (mapper = new RowMapper(FILE_SPECS[kind], config.mappings[kind])));
+      const row = mapper.row(msg.record);
+      if (!row.ok) {
+        rejects.add({ line: msg.line, reason: row.reason, field: row.field, detail: row.detail, record: { stream: msg.stream, ...msg.record } });
+        continue;
+      }
+      if (mode === 'dry-run') dryRows.set(kind, (dryRows.get(kind) ?? 0) + 1);
+      else await staging.file(FILE_SPECS[kind], fileName(FILE_SPECS[kind], config.date_pattern, now)).add(row.cells, row.truncated);
+    }
+  } catch (e) {
+    staging.discardAll();
+    throw e;
+  } finally {
+    await rejects.close();
+  }
+  for (const [stream, n] of ignored) logger.warn(`stream "${stream}" is not in streams (config); ${fmt(n)} record(s) ignored`);
+  for (const [kind, m] of mappers) if (m.unmatched.size) logger.warn(`${kind}: properties matching no column (ignored): ${[...m.unmatched].join(', ')}`);
+
+  const staged: StagedFile[] = await staging.closeAll();
+  const files = staged.map((f) => ({ kind: f.spec.kind, name: f.name, path: f.path, rows: f.rows, bytes: f.bytes, truncated: f.truncated }));
+  for (const f of files) logger.info(`staged: ${f.path} (${fmt(f.rows)} rows, ${fmt(f.bytes)} bytes${f.truncated ? `, ${fmt(f.truncated)} values truncated` : ''})`);
+
+  if (mode === 'upload' && files.length) await uploadFiles(files.map((f) => ({ localPath: f.path, name: f.name, size: f.bytes })), config, logger);
+  if (mode !== 'dry-run') {
+    const progress = { listrak_sftp_export: { mode, files: files.map(({ kind, name, rows }) => ({ kind, name, rows })), rejected: counts.rejectedTotal() } };
+    deps.writer.state(tapState !== null && typeof tapState === 'object' && !Array.isArray(tapState) ? { ...tapState, ...progress } : tapState === undefined ? progress : { tap_state: tapState, ...progress });
+  }
+
+  const rows: string[] = [];
+  const all = mode === 'dry-run' ? [...dryRows].map(([kind, n]) => [kind, `${fmt(n)} rows would be written`]) : files.map((f) => [f.kind, `${f.name}: ${fmt(f.rows)} rows, ${fmt(f.truncated)} truncated values`]);
+  for (const [k, v] of all) rows.push(`  ${String(k).padEnd(12)} ${v}`);
+  rows.push(`  ${'rejected'.padEnd(12)} ${fmt(counts.rejectedTotal())}${counts.rejectedTotal() ? ` (${[...counts.rejected].map(([r, n]) => `${r} ${fmt(n)}`).join(', ')}; see ${config.rejects_file})` : ''}`);
+  rows.push(`  ${'uploaded'.padEnd(12)} ${mode === 'upload' ? `${files.length} file(s) to ${config.host}:${config.remote_dir}` : 'no (' + mode + ')'}`);
+  rows.push(`  ${'elapsed'.padEnd(12)} ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  return { files, rejected: counts.rejectedTotal(), ignored, report: rows.join('\n') };
+}

@@ -1,0 +1,91 @@
+/**
+ * Upload of staged files to Listrak's SFTP server, so Listrak never picks up a half file or talks to an impostor:
+ *  - the server's host key must match the pinned SHA256 fingerprint (unless the config explicitly opts out);
+ *  - each file goes up under a temporary name, its size is checked, and only then is it renamed into place;
+ *  - a dropped connection is retried, with backoff, from a fresh connection; bad credentials and a wrong host key
+ *    are not retried.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import SftpClient from 'ssh2-sftp-client';
+import type { ExportConfig } from '../config/export.js';
+import { ConfigError } from '../errors.js';
+import { sleep } from '../listrak/limiter.js';
+import type { Logger } from '../log.js';
+
+export interface UploadItem {
+  localPath: string;
+  name: string;
+  size: number;
+}
+
+/** The host key's fingerprint as `ssh-keygen -l` prints it. */
+export function sha256Fingerprint(key: Buffer): string {
+  return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
+}
+
+class HostKeyMismatch extends ConfigError {}
+class AuthFailure extends ConfigError {}
+
+export async function uploadFiles(items: UploadItem[], config: ExportConfig, logger: Logger): Promise<void> {
+  const pending = [...items];
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    try {
+      await uploadOnce(pending, config, logger);
+    } catch (e) {
+      if (e instanceof ConfigError || attempt >= config.max_retries) throw e;
+      const wait = config.retry_base_delay_ms * 2 ** attempt * (0.8 + Math.random() * 0.4);
+      logger.warn(`upload: ${(e as Error).message}; retrying ${pending.length} file(s) in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 2} of ${config.max_retries + 1})`);
+      await sleep(wait);
+    }
+  }
+}
+
+/** One connection: uploads files from the front of `pending`, removing each once it is in place. */
+async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: Logger): Promise<void> {
+  const sftp = new SftpClient('listrak-sftp-export');
+  let presented: string | undefined;
+  try {
+    await sftp
+      .connect({
+        host: config.host,
+        port: config.port,
+        username: config.username,
+        password: config.password,
+        privateKey: config.private_key_path ? readFileSync(config.private_key_path) : undefined,
+        passphrase: config.passphrase,
+        readyTimeout: config.timeout_ms,
+        retries: 0,
+        hostVerifier: (key: Buffer) => {
+          presented = sha256Fingerprint(key);
+          return config.allow_unknown_host_key || presented === config.host_key_sha256;
+        },
+      })
+      .catch((e: Error) => {
+        if (presented && !config.allow_unknown_host_key && presented !== config.host_key_sha256) {
+          throw new HostKeyMismatch(`refusing to upload: ${config.host} presented host key ${presented}, but host_key_sha256 is ${config.host_key_sha256}`);
+        }
+        if (/authentication methods failed|authentication failed/i.test(e.message)) {
+          throw new AuthFailure(`SFTP login as ${config.username} to ${config.host}:${config.port} was refused: check username, password or private_key_path/passphrase`);
+        }
+        if (/passphrase|Encrypted private/i.test(e.message)) throw new ConfigError(`cannot read private_key_path ${config.private_key_path}: ${e.message}`);
+        throw e;
+      });
+    if (config.allow_unknown_host_key) logger.warn(`upload: host key not checked (allow_unknown_host_key); ${config.host} presented ${presented}`);
+    while (pending.length > 0) {
+      const item = pending[0] as UploadItem;
+      const final = posix.join(config.remote_dir, item.name);
+      const temporary = posix.join(config.remote_dir, `${item.name}.part`);
+      await sftp.put(item.localPath, temporary);
+      const stat = await sftp.stat(temporary);
+      if (stat.size !== item.size) throw new Error(`${temporary} has ${stat.size} bytes after upload, expected ${item.size}`);
+      // posix-rename replaces an earlier file of the same name in one step (an OpenSSH extension).
+      await sftp.posixRename(temporary, final);
+      logger.info(`upload: ${final} in place (${item.size.toLocaleString('en-US')} bytes)`);
+      pending.shift();
+    }
+  } finally {
+    await sftp.end().catch(() => {});
+  }
+}
