@@ -8,7 +8,7 @@ CONFIG ?= config.json
 AUDIENCE ?= samples/audience.jsonl
 SEED ?= samples/sandbox-seed.json
 
-.PHONY: install build test lint sync sandbox bench bench-ci clean
+.PHONY: install build test lint sync export sandbox bench bench-ci clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund
@@ -34,6 +34,10 @@ sync: build
 	  $(NODE) dist/src/cli/target.js --sandbox "$(SEED)" < "$(AUDIENCE)"; \
 	fi
 
+# A sample export: the four Listrak import files from samples/export.jsonl, written to export-out/ (no upload).
+export: build
+	$(NODE) dist/src/cli/export.js --config samples/export-config.json --local-only < samples/export.jsonl
+
 # The benchmark: 1M-member scenarios and the 100k/1M/5M scale runs (several minutes); figures in .bench/results.json.
 bench: build
 	$(NODE) dist/bench/run.js
@@ -46,4 +50,4 @@ sandbox: build
 	$(NODE) dist/src/cli/sandbox.js --seed "$(SEED)" --port 8765
 
 clean:
-	rm -rf dist
+	rm -rf dist export-out

@@ -10,6 +10,8 @@ describe('redaction', () => {
 
   it('leaves counts with separators and dates alone', () => {
     expect(maskPhonesIn('1,000,000 records on 2026-11-24 in 12.5 s')).to.equal('1,000,000 records on 2026-11-24 in 12.5 s');
+    expect(maskPhonesIn('staged Listrak_Order_Feed_20261124083000.csv')).to.equal('staged Listrak_Order_Feed_20261124083000.csv');
+    expect(maskPhonesIn('path /Contact/12155550123/PhoneList, done 12155550123.')).to.equal('path /Contact/*******0123/PhoneList, done *******0123.');
   });
 
   it('removes secrets, and the logger applies both', () => {

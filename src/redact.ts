@@ -11,10 +11,11 @@ export function maskPhone(phone: string): string {
 
 /**
  * Mask what looks like a phone number inside free text (messages from Listrak, our own log lines): a run of 7+
- * digits, or the usual punctuated forms. Counts in our own output are printed with thousands separators, which
- * this pattern leaves alone.
+ * digits standing alone, or the usual punctuated forms. Counts in our own output are printed with thousands
+ * separators, and dates inside names (`Listrak_Customer_20261124.csv`) are joined to a word: the pattern leaves
+ * both alone.
  */
-const PHONE_IN_TEXT = /\+?\d{7,}|\+?\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\+\d{1,3}[\s-]\d[\d\s-]{6,}\d/g;
+const PHONE_IN_TEXT = /(?<!\w)\+?\d{7,}(?!\w)|\+?\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\+\d{1,3}[\s-]\d[\d\s-]{6,}\d/g;
 
 export function maskPhonesIn(text: string): string {
   return text.replace(PHONE_IN_TEXT, (m) => maskPhone(m));

@@ -64,7 +64,7 @@ export async function runExport(deps: ExportDeps): Promise<ExportResult> {
       else await staging.file(FILE_SPECS[kind], fileName(FILE_SPECS[kind], config.date_pattern, now)).add(row.cells, row.truncated);
     }
   } catch (e) {
-    staging.discardAll();
+    await staging.discardAll();
     throw e;
   } finally {
     await rejects.close();

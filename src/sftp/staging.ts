@@ -43,8 +43,9 @@ export class StagedFile {
     await new Promise<void>((resolve, reject) => this.out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
 
-  discard() {
-    this.out.destroy();
+  /** Close (the file may still be opening) and then delete it. */
+  async discard(): Promise<void> {
+    if (!this.out.closed) await new Promise<void>((resolve) => this.out.once('close', () => resolve()).destroy());
     rmSync(this.path, { force: true });
   }
 }
@@ -71,7 +72,7 @@ export class Staging {
   }
 
   /** After a failed read, no half-written file is left to be mistaken for an export. */
-  discardAll() {
-    for (const f of this.files.values()) f.discard();
+  async discardAll(): Promise<void> {
+    for (const f of this.files.values()) await f.discard();
   }
 }
