@@ -11,6 +11,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { WRITE_OPERATIONS } from '../src/sandbox/routes.js';
 import { AUDIENCE_SCHEMA, LIST, SENDER_CODE, audienceRecord, churn, type Scenario } from './data.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -20,13 +21,6 @@ const ci = process.argv.includes('--ci');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const membersArg = process.argv.includes('--members') ? Number(process.argv[process.argv.indexOf('--members') + 1]) : undefined;
 
-const WRITE_OPS = [
-  'Contact_PostContactListResource',
-  'Contact_PutContactResource',
-  'ContactListSubscription_PostContactListSubscription',
-  'ContactListSubscription_DeleteUnsubscribeContactListSubscription',
-  'Contact_PostImportFileResource',
-];
 
 interface RunFigures {
   scenario: Scenario;
@@ -141,7 +135,7 @@ async function runScenario(scenario: Scenario, members: number, opts: { latencyM
       floorSeconds: round(floor.seconds),
       floorRatio: round(run.seconds / floor.seconds),
       calls,
-      writeCalls: WRITE_OPS.reduce((n, op) => n + (calls[op] ?? 0), 0),
+      writeCalls: WRITE_OPERATIONS.reduce((n, op) => n + (calls[op] ?? 0), 0),
       counts,
     };
   } finally {

@@ -164,6 +164,18 @@ describe('audience sync (against the sandbox over HTTP)', () => {
     expect(Object.fromEntries(sandbox.state.contact(SC, phone(1))?.fields ?? [])).to.deep.equal({ [FIELDS.points]: '5' });
   });
 
+  it('splits custom-field updates into several import files when they exceed import_max_bytes', async () => {
+    const contacts = Array.from({ length: 60 }, (_, i) => member(i + 1, { fields: { [FIELDS.store]: 'Old' } }));
+    sandbox = await sandboxWith(baseSeed(contacts));
+    const run = await runTarget(sandbox, audience(contacts.map((_, i) => row(i + 1, { favorite_store: `Store ${i + 1}` }))), { import_max_bytes: 400 });
+    expect(run.error).to.equal(undefined);
+    const imports = [...sandbox.state.imports.values()];
+    expect(imports.length).to.be.at.least(4);
+    expect(imports.reduce((n, j) => n + j.applied, 0)).to.equal(60);
+    for (let n = 1; n <= 60; n++) expect(sandbox.state.contact(SC, phone(n))?.fields.get(FIELDS.store)).to.equal(`Store ${n}`);
+    expect(run.result?.counts.imports.reduce((n, j) => n + j.rows, 0)).to.equal(60);
+  });
+
   describe('dry run', () => {
     it('makes no write call and reports the plan with masked samples', async () => {
       await standardSandbox();

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/log.js';
 import { runSync, type SyncResult } from '../../src/audience/sync.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import type { SandboxSeed } from '../../src/sandbox/model.js';
+import { WRITE_OPERATIONS } from '../../src/sandbox/routes.js';
 import { LIST, SC } from './fixtures.js';
 
 export interface SyncRun {
@@ -25,13 +26,6 @@ export interface SyncRun {
   http: ListrakHttp;
 }
 
-const WRITE_OPS = [
-  'Contact_PostContactListResource',
-  'Contact_PutContactResource',
-  'ContactListSubscription_PostContactListSubscription',
-  'ContactListSubscription_DeleteUnsubscribeContactListSubscription',
-  'Contact_PostImportFileResource',
-];
 
 export async function sandboxWith(seed: SandboxSeed, opts: Omit<SandboxOptions, 'seed'> = {}): Promise<Sandbox> {
   return startSandbox({ importDelayMs: 10, ...opts, seed });
@@ -94,7 +88,7 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
 /** Write calls the sandbox received since the last reset, by operationId. */
 export function writeCalls(sandbox: Sandbox): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const op of WRITE_OPS) {
+  for (const op of WRITE_OPERATIONS) {
     const n = sandbox.calls.get(op);
     if (n) out[op] = n;
   }

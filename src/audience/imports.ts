@@ -48,7 +48,12 @@ export class ContactImporter {
 
   private async startFile(): Promise<void> {
     if (this.rows === 0) return;
+    // Take the buffered rows before the first await: concurrent add() calls keep filling a fresh buffer meanwhile.
     const file = Buffer.from(this.header + this.chunks.join(''));
+    const rows = this.rows;
+    this.chunks = [];
+    this.bytes = 0;
+    this.rows = 0;
     const mappings: ImportFileMapping[] = [
       { fileColumnType: 'Phone', segmentationFieldId: 0, fileColumn: 0 },
       ...this.plan.custom.map((f, i) => ({ fileColumnType: 'SegmentationField' as const, segmentationFieldId: f.field.segmentationFieldId, fileColumn: i + 1 })),
@@ -56,10 +61,7 @@ export class ContactImporter {
     const name = `target-listrak-sms-${this.opts.runId}-${++this.fileNo}.csv`;
     this.onStart?.();
     const id = await this.api.startImport(name, file, mappings);
-    this.started.push({ id, rows: this.rows });
-    this.chunks = [];
-    this.bytes = 0;
-    this.rows = 0;
+    this.started.push({ id, rows });
   }
 
   /** Start the last file and wait for every import to end. */

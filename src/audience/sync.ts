@@ -207,7 +207,7 @@ class Run {
     const importer = new ContactImporter(
       api,
       plan,
-      { maxBytes: 195_000_000, pollIntervalMs: config.import_poll_interval_s * 1000, timeoutMs: config.import_timeout_s * 1000, runId: this.runId },
+      { maxBytes: config.import_max_bytes, pollIntervalMs: config.import_poll_interval_s * 1000, timeoutMs: config.import_timeout_s * 1000, runId: this.runId },
       () => counts.writes.import++,
     );
     const ctx: ApplyContext = { api, list, plan, counts, rejects, importer, concurrency: config.max_concurrency * 2, batchSize: config.batch_size };

@@ -40,6 +40,8 @@ export const targetConfigSchema = z
     /** Seconds between polls of a running contact import, and how long to wait for it at most. */
     import_poll_interval_s: z.number().positive().default(5),
     import_timeout_s: z.number().positive().default(3600),
+    /** Largest contact-import file, raw bytes before Base64 (Listrak's limit: about 195,000,000). */
+    import_max_bytes: positiveInt.max(195_000_000).default(195_000_000),
     /** Transactional texts: the stream, the list whose message shells they use, and the exactly-once journal. */
     transactional_stream: z.string().min(1).default('transactional_messages'),
     transactional_phone_list_id: positiveInt.optional(),

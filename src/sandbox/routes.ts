@@ -153,6 +153,15 @@ function boolParam(value: string | null, name: string): boolean {
   throw bad('ERROR_INVALID_PARAMETER', `${name} must be true or false.`);
 }
 
+/** The operations that change an account: what "zero write calls" counts. */
+export const WRITE_OPERATIONS = [
+  'Contact_PostContactListResource',
+  'Contact_PutContactResource',
+  'ContactListSubscription_PostContactListSubscription',
+  'ContactListSubscription_DeleteUnsubscribeContactListSubscription',
+  'Contact_PostImportFileResource',
+] as const;
+
 export const ROUTES: RouteSpec[] = [
   {
     operationId: 'SenderCode_GetShortCodeCollection',
