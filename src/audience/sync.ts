@@ -136,7 +136,8 @@ class Run {
 
     // 1. prepare
     const prepared = await prepare(api, config, config.phone_list_id);
-    const plan = buildFieldPlan({ properties: audience.properties, profileFields: prepared.profileFields, includeCustomFields: config.include_custom_fields });
+    const planInput = { properties: audience.properties, profileFields: prepared.profileFields, includeCustomFields: config.include_custom_fields };
+    const plan = buildFieldPlan(planInput);
     if ('error' in plan) throw new InputError(audience.schema.line, plan.error);
     if (plan.unmatched.length) logger.warn(`audience properties with no matching Listrak profile field (ignored): ${plan.unmatched.join(', ')}`);
     if (plan.disabled.length) logger.warn(`audience properties matching a disabled profile field (ignored): ${plan.disabled.join(', ')}`);
@@ -149,7 +150,7 @@ class Run {
     );
 
     // 2. members
-    const index = await readMembers(api, list.phoneListId, config.page_size, plan, prepared.region, (n) => {
+    const index = await readMembers(api, list.phoneListId, config.page_size, planInput, prepared.region, (n) => {
       if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
     });
     counts.members = index.size + index.unmatchable.length;

@@ -38,6 +38,8 @@ export interface CallOptions {
    * prove it did not (429) and connections that were never made.
    */
   notIdempotent?: boolean;
+  /** Resolve with the 2xx body's bytes, unparsed (large pages parsed elsewhere, e.g. in a worker thread). */
+  raw?: boolean;
 }
 
 /** Connection errors that happen before a request can reach the server. */
@@ -120,7 +122,7 @@ export class ListrakHttp {
         res = await this.send(route, method, path, options, token);
       }
       if (res.status >= 200 && res.status < 300) return res.data as T;
-      throw toListrakError(route, res.status, res.data);
+      throw toListrakError(route, res.status, decodeBody(res.data));
     });
   }
 
@@ -131,6 +133,7 @@ export class ListrakHttp {
       ...(options.notIdempotent
         ? { 'axios-retry': { retryCondition: (e: AxiosError) => certainlyNotReceived({ status: e.response?.status, networkCode: e.code }) } }
         : {}),
+      ...(options.raw ? { responseType: 'arraybuffer' as const } : {}),
       url: options.absoluteUrl ?? path,
       params: options.params,
       data: options.body,
@@ -143,11 +146,22 @@ export class ListrakHttp {
       return await this.axios.request(config);
     } catch (e) {
       const err = e as AxiosError;
-      if (err.response) throw toListrakError(route, err.response.status, err.response.data);
+      if (err.response) throw toListrakError(route, err.response.status, decodeBody(err.response.data));
       const failure = new ListrakError('NETWORK', undefined, `${route}: cannot reach Listrak (${err.code ?? err.message})`, route);
       failure.networkCode = err.code;
       throw failure;
     }
+  }
+}
+
+/** A raw (Buffer) answer read as JSON where it is JSON, else as text: error bodies are branched on either way. */
+function decodeBody(data: unknown): unknown {
+  if (!Buffer.isBuffer(data)) return data;
+  const text = data.toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }
 

@@ -101,7 +101,8 @@ function single<T>(body: unknown): T {
   return (Array.isArray(data) ? data[0] : data) as T;
 }
 
-function page<T>(body: unknown): Page<T> {
+/** A paged answer's data and cursor; tolerant of a missing envelope field, as Listrak's pages vary. */
+export function page<T>(body: unknown): Page<T> {
   const env = (body ?? {}) as Envelope;
   const data = Array.isArray(env.data) ? (env.data as T[]) : [];
   const cursor = typeof env.nextPageCursor === 'string' && env.nextPageCursor.length > 0 ? env.nextPageCursor : null;
@@ -133,8 +134,9 @@ export class SmsApi {
   }
 
   /** One page of a list's members (`cursor` null for the first page). */
-  async getMembersPage(listId: number, cursor: string | null, count: number): Promise<Page<SmsContact>> {
-    return page<SmsContact>(await this.http.call('getMembers', 'GET', `${this.sc}/PhoneList/${listId}/Contact`, pagedParams(cursor, count)));
+  /** One page of members as the bytes Listrak sent, for a parser off the main thread (see read-members.ts). */
+  async getMembersPageBytes(listId: number, cursor: string | null, count: number): Promise<Buffer> {
+    return this.http.call<Buffer>('getMembers', 'GET', `${this.sc}/PhoneList/${listId}/Contact`, { ...pagedParams(cursor, count), raw: true });
   }
 
   async getOptOutsPage(cursor: string | null, count: number): Promise<Page<OptOut>> {

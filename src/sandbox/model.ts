@@ -85,6 +85,12 @@ export interface Contact {
   suspended: boolean;
   subscribeDate: string | null;
   fields: Map<number, string>;
+  /**
+   * The contact's JSON as the member pages show it, kept until the contact changes (null: not built yet). Serving a
+   * million-member list page by page would otherwise spend most of the sandbox's CPU re-serializing unchanged
+   * contacts, CPU the benchmark's target shares. Every route that changes a shown field resets it.
+   */
+  pageJson: string | null;
 }
 
 export type SubscriptionState = 'Subscribed' | 'Pending';

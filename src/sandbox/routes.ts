@@ -22,6 +22,11 @@ export interface Reply {
   body: unknown;
 }
 
+/** A reply body already serialized: the member pages, which are large and built from cached contact JSON. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export interface RouteSpec {
   operationId: string;
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -62,6 +67,16 @@ function contactOf(book: Map<string, Contact>, phone: string | undefined): Conta
 function bodyObject(body: unknown): Record<string, unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('ERROR_MALFORMED_REQUEST_BODY', 'The request body must be a JSON object.');
   return body as Record<string, unknown>;
+}
+
+/** Forget a contact's cached page JSON (see Contact.pageJson) after a change to a field the pages show. */
+function contactChanged(c: Contact) {
+  c.pageJson = null;
+}
+
+/** A contact's JSON as the member pages show it, built once until the contact changes. */
+export function contactPageJson(c: Contact): string {
+  return (c.pageJson ??= JSON.stringify(contactView(c)));
 }
 
 export function contactView(c: Contact) {
@@ -106,6 +121,7 @@ function applyContactBody(ctx: RouteContext, c: Contact, body: Record<string, un
     c.optedOut = true;
     c.optOutDate = new Date().toISOString();
   }
+  contactChanged(c);
 }
 
 function subscribeTo(ctx: RouteContext, l: SeedList, c: Contact) {
@@ -242,12 +258,14 @@ export const ROUTES: RouteSpec[] = [
       const l = list(ctx, id, false);
       const optedOut = boolParam(ctx.query.get('optedOut'), 'optedOut');
       const m = ctx.state.membersOf(l.phoneListId);
-      return pageOf(m.order, ctx, (phone) => {
+      const page = pageOf(m.order, ctx, (phone) => {
         if (phone === undefined || m.get(phone) !== 'Subscribed') return undefined;
         const c = book.get(phone);
         if (!c || c.optedOut !== optedOut) return undefined;
-        return contactView(c);
+        return contactPageJson(c);
       });
+      const { nextPageCursor, data } = page.body;
+      return { status: 200, body: new JsonText(`{"status":200,"nextPageCursor":${JSON.stringify(nextPageCursor)},"data":[${data.join(',')}]}`) };
     },
   },
   {
@@ -275,6 +293,7 @@ export const ROUTES: RouteSpec[] = [
         suspended: false,
         subscribeDate: null,
         fields: new Map(),
+        pageJson: null,
       };
       applyContactBody(ctx, c, body, false);
       book.set(phone, c);
@@ -541,6 +560,7 @@ function startImport(ctx: RouteContext): Reply {
           else if ((col.maxLength && value.length > col.maxLength) || !valueFitsType(col.dataType, value)) job.rejectedValues++;
           else contact.fields.set(col.fieldId, value);
         }
+        contactChanged(contact);
         job.applied++;
       }
       job.status = 'Completed';

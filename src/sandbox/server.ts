@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultPlan, type FaultRule } from './faults.js';
 import type { SandboxSeed } from './model.js';
-import { ROUTES, type Reply, type RouteSpec } from './routes.js';
+import { JsonText, ROUTES, type Reply, type RouteSpec } from './routes.js';
 import { SandboxState } from './state.js';
 import { ApiFault } from './validate.js';
 
@@ -223,7 +223,7 @@ function apiError(status: number, error: string, message: string) {
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = JSON.stringify(body);
+  const text = body instanceof JsonText ? body.text : JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json;charset=UTF-8', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

@@ -59,6 +59,7 @@ export class SandboxState {
       suspended: c.suspended ?? false,
       subscribeDate: c.lists?.length ? now : null,
       fields,
+      pageJson: null,
     });
     for (const l of c.lists ?? []) this.membersOf(l).add(c.phoneNumber, 'Subscribed', now);
     for (const l of c.pendingLists ?? []) this.membersOf(l).add(c.phoneNumber, 'Pending', now);
