@@ -227,7 +227,9 @@ describe('audience sync (against the sandbox over HTTP)', () => {
       expect(run.error).to.be.instanceOf(InputError);
       expect(run.error?.message).to.match(/^input line 5: malformed JSON/);
       expect(writeCalls(sandbox)).to.deep.equal({});
-      expect(phases(run)).to.deep.equal(['prepare', 'members']);
+      // The audience is read while the members are (on another thread): the run stops wherever the members were.
+      expect(phases(run)[0]).to.equal('prepare');
+      expect(phases(run)).to.not.include('audience');
     });
 
     it('fails on a RECORD of another stream, naming the line', async () => {

@@ -51,7 +51,17 @@ export function configFor(sandbox: Sandbox, overrides: Record<string, unknown> =
   return parseTargetConfig(rawConfigFor(sandbox, overrides));
 }
 
-export async function runTarget(sandbox: Sandbox, input: string, overrides: Record<string, unknown> = {}, opts: { dryRun?: boolean; retryBaseDelayMs?: number } = {}): Promise<SyncRun> {
+export interface RunOptions {
+  dryRun?: boolean;
+  retryBaseDelayMs?: number;
+  /**
+   * Hold the input after its first this-many lines until the members phase has ended, so the records after them
+   * are diffed against a known index (the records before are, as usual, read while the members are).
+   */
+  holdInputAfterLine?: number;
+}
+
+export async function runTarget(sandbox: Sandbox, input: string, overrides: Record<string, unknown> = {}, opts: RunOptions = {}): Promise<SyncRun> {
   const config = configFor(sandbox, overrides);
   const log: string[] = [];
   const ref: { secrets: () => string[] } = { secrets: () => [] };
@@ -68,7 +78,7 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
       config,
       api,
       http,
-      input: Readable.from([input]),
+      input: Readable.from(opts.holdInputAfterLine === undefined ? [input] : heldInput(input, opts.holdInputAfterLine, states)),
       writer: { state: (v) => states.push(v as Record<string, unknown>) },
       logger,
       dryRun: opts.dryRun,
@@ -83,6 +93,15 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
   return run;
+}
+
+async function* heldInput(input: string, firstLines: number, states: Record<string, unknown>[]): AsyncGenerator<string> {
+  const lines = input.split('\n');
+  yield lines.slice(0, firstLines).join('\n') + '\n';
+  const membersDone = () => states.some((s) => (s.listrak_sms as { phase?: string } | undefined)?.phase === 'members');
+  // A run that fails before the members phase ends must not hang on its own input.
+  for (let waited = 0; !membersDone() && waited < 10_000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+  yield lines.slice(firstLines).join('\n');
 }
 
 /** Write calls the sandbox received since the last reset, by operationId. */

@@ -16,7 +16,10 @@ export interface MembersWorkerData {
   region: string;
 }
 
-export type ToMembersWorker = { type: 'page'; bytes: Uint8Array; pageNo: number } | { type: 'build' };
+export type ToMembersWorker =
+  /** expectedCursor: the cursor the main thread read off the bytes and already followed (undefined: none). */
+  | { type: 'page'; bytes: Uint8Array; pageNo: number; expectedCursor: string | null | undefined }
+  | { type: 'build' };
 
 export type FromMembersWorker =
   | { type: 'cursor'; pageNo: number; cursor: string | null; members: number }
@@ -54,6 +57,9 @@ function serve() {
           throw new Error(`members page ${m.pageNo} from Listrak is not valid JSON (${(e as Error).message})`, { cause: e });
         }
         const p = page<SmsContact>(body);
+        if (m.expectedCursor !== undefined && m.expectedCursor !== p.nextPageCursor) {
+          throw new Error(`members page ${m.pageNo}: its cursor read ahead (${m.expectedCursor}) differs from the parsed one (${p.nextPageCursor})`);
+        }
         send({ type: 'cursor', pageNo: m.pageNo, cursor: p.nextPageCursor, members: builder.count + p.data.length });
         indexPage(builder, p.data, plan, region);
         return;

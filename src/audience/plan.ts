@@ -1,24 +1,37 @@
 /**
  * Phase 3a, the audience: read the Singer input to its end, diff each record against the member index and spool
  * the writes it needs. Nothing is written to Listrak here (see spool.ts for why).
+ *
+ * The input is read while the members phase still runs (read-members.ts, on the other core). Until the index is
+ * there, an audience record is reduced to a digest: its phone key and the fingerprints of its values. When the
+ * index arrives, the digests are settled in input order: a member whose fingerprints match is unchanged and needs
+ * nothing more (the common case); any other record (new, changed, duplicate, or with a value to reject) is read
+ * again from the input's copy on disk (input-spill.ts) and diffed like a record that came after the index.
  */
 import { InputError } from '../errors.js';
-import type { Numbered, SingerMessage } from '../singer/messages.js';
+import type { Numbered, RecordMessage, SingerMessage } from '../singer/messages.js';
 import { isCanonicalShape, normalizePhone } from '../phone.js';
 import { fingerprint } from './fingerprint.js';
 import { mapRecord, type FieldPlan } from './fields.js';
+import type { InputSpill } from './input-spill.js';
 import type { MemberIndex } from './members.js';
 import type { SortedKeys } from './keys.js';
 import type { RejectSink } from './rejects.js';
 import type { SyncCounts } from './report.js';
 import type { WriteSpool } from './spool.js';
 
+/** Past this much input copied to disk, reading waits for the member index instead of copying more. */
+const MAX_SPILL_BYTES = 2 ** 30;
+
 export interface PlanInput {
   messages: AsyncIterable<Numbered<SingerMessage>>;
   audienceStream: string;
   transactionalStream: string;
   plan: FieldPlan;
-  index: MemberIndex;
+  /** The member index, still being read when the audience starts. */
+  members: Promise<MemberIndex>;
+  /** The input's copy, for records met before the index was known. */
+  spill: InputSpill;
   optOuts: SortedKeys;
   region: string;
   callingCode: string;
@@ -34,14 +47,29 @@ export interface PlanOutput {
   tapState: unknown;
   /** Masked-later samples of planned writes, for the dry-run plan. */
   samples: { new: string[]; update: string[] };
+  index: MemberIndex;
+  /** Audience records met before the member index, and how many of them were read again from the input's copy. */
+  early: { records: number; reread: number };
 }
 
 export async function planAudience(input: PlanInput): Promise<PlanOutput> {
-  const { plan, index, optOuts, region, callingCode, spool, rejects, counts } = input;
+  const { counts } = input;
+  const differ = new AudienceDiff(input);
+  const digests = new Digests();
   const schemas = new Map<string, string>();
-  const newPhones = new Set<number>();
-  const samples = { new: [] as string[], update: [] as string[] };
   let tapState: unknown = undefined;
+  // The index once settled, and the index as soon as the members phase delivers it.
+  let index: MemberIndex | undefined;
+  const delivered: { index?: MemberIndex } = {};
+  void input.members.then((i) => (delivered.index = i), () => {});
+
+  const early = { records: 0, reread: 0 };
+  const settle = async (ix: MemberIndex): Promise<MemberIndex> => {
+    await input.spill.stop();
+    early.records = digests.count;
+    early.reread = await digests.settle(ix, differ, input.spill);
+    return ix;
+  };
 
   for await (const msg of input.messages) {
     switch (msg.type) {
@@ -65,7 +93,7 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
     }
     if (!schemas.has(msg.stream)) throw new InputError(msg.line, `RECORD for stream "${msg.stream}" before its SCHEMA`);
     if (msg.stream === input.transactionalStream) {
-      await spool.add({ kind: 'transactional', line: msg.line, record: msg.record });
+      await input.spool.add({ kind: 'transactional', line: msg.line, record: msg.record });
       continue;
     }
     if (msg.stream !== input.audienceStream) {
@@ -73,18 +101,77 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
     }
     counts.records++;
     if (counts.records % 100_000 === 0) input.onProgress?.(counts.records);
-    const record = msg.record;
+    if (!index && (delivered.index || input.spill.bytes > MAX_SPILL_BYTES)) index = await settle(delivered.index ?? (await input.members));
+    if (index) await differ.diff(msg, index);
+    else digests.add(msg.line, differ.digest(msg.record));
+  }
+  index ??= await settle(await input.members);
+  return { tapState, samples: differ.samples, index, early };
+}
 
-    // Phone: members Listrak already holds skip libphonenumber (the costly part) when written canonically.
+/** What a record comes to before the index is known; undefined when it must be read again in any case. */
+interface Digest {
+  key: number;
+  systemFp: number;
+  customFp: number;
+}
+
+/** The per-record diff: phone, duplicates, values, and the write it needs. */
+class AudienceDiff {
+  private readonly newPhones = new Set<number>();
+  readonly samples = { new: [] as string[], update: [] as string[] };
+
+  constructor(private readonly input: PlanInput) {}
+
+  /** The phone key as diff() would find it (for a canonical phone: as written), and the values' fingerprints. */
+  digest(record: Record<string, unknown>): Digest | undefined {
+    const { plan, region } = this.input;
+    const raw = record[plan.phoneProperty];
+    let key: number | undefined;
+    if (typeof raw === 'string') {
+      const digits = this.canonicalDigits(raw);
+      if (digits !== undefined) key = Number(digits);
+    }
+    if (key === undefined) {
+      const r = normalizePhone(raw, region);
+      if (!r.ok) return undefined;
+      key = Number(r.phone);
+    }
+    const mapped = mapRecord(plan, record);
+    if (!mapped.ok) return undefined;
+    return { key, systemFp: fingerprint(mapped.values.system), customFp: fingerprint(mapped.values.custom) };
+  }
+
+  /** An unchanged member, settled from its digest alone; false when the record must be diffed in full. */
+  settleUnchanged(d: Digest, index: MemberIndex): boolean {
+    const at = index.find(d.key);
+    if (at < 0 || index.seen[at] === 1 || index.systemFp[at] !== d.systemFp || index.customFp[at] !== d.customFp) return false;
+    index.seen[at] = 1;
+    this.input.counts.add('unchanged');
+    return true;
+  }
+
+  /**
+   * Digits of a phone that may be used as written: members Listrak already holds skip libphonenumber (the costly
+   * part) when written canonically. Without a `+`, only a number that starts with the region's own calling code
+   * and is long enough to carry it can be read as already international; anything else is parsed properly.
+   */
+  private canonicalDigits(raw: string): string | undefined {
+    const { callingCode } = this.input;
+    const plus = raw.charCodeAt(0) === 43;
+    const digits = plus ? raw.slice(1) : raw;
+    return isCanonicalShape(digits) && (plus || (digits.startsWith(callingCode) && digits.length >= 10 + callingCode.length)) ? digits : undefined;
+  }
+
+  async diff(msg: Numbered<RecordMessage>, index: MemberIndex): Promise<void> {
+    const { plan, optOuts, region, spool, rejects, counts } = this.input;
+    const record = msg.record;
     const raw = record[plan.phoneProperty];
     let phone: string | undefined;
     let at = -1;
     if (typeof raw === 'string') {
-      const plus = raw.charCodeAt(0) === 43;
-      const digits = plus ? raw.slice(1) : raw;
-      // Without a `+`, only a number that starts with the region's own calling code and is long enough to carry
-      // it can be read as already international; anything else is parsed properly below.
-      if (isCanonicalShape(digits) && (plus || (digits.startsWith(callingCode) && digits.length >= 10 + callingCode.length))) {
+      const digits = this.canonicalDigits(raw);
+      if (digits !== undefined) {
         at = index.find(Number(digits));
         if (at >= 0) phone = digits;
       }
@@ -93,24 +180,24 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
       const r = normalizePhone(raw, region);
       if (!r.ok) {
         rejects.add({ line: msg.line, reason: r.reason, field: plan.phoneProperty, detail: r.detail, record });
-        continue;
+        return;
       }
       phone = r.phone;
       at = index.find(Number(phone));
     }
     const key = Number(phone);
-    if (at >= 0 ? index.seen[at] === 1 : newPhones.has(key)) {
+    if (at >= 0 ? index.seen[at] === 1 : this.newPhones.has(key)) {
       rejects.add({ line: msg.line, reason: 'duplicate', field: plan.phoneProperty, detail: 'the phone appears earlier in the audience', record });
-      continue;
+      return;
     }
 
     const mapped = mapRecord(plan, record);
     if (!mapped.ok) {
       // A member with a bad value is still in the audience: keep it (unchanged), reject only the update.
       if (at >= 0) index.seen[at] = 1;
-      else newPhones.add(key);
+      else this.newPhones.add(key);
       rejects.add({ line: msg.line, reason: mapped.reason, field: mapped.field, detail: mapped.detail, record });
-      continue;
+      return;
     }
     const values = mapped.values;
 
@@ -120,25 +207,95 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
       const custom = fingerprint(values.custom) !== index.customFp[at];
       if (!system && !custom) {
         counts.add('unchanged');
-        continue;
+        return;
       }
       if (system) counts.planned.changedSystem++;
       else counts.planned.changedCustomOnly++;
       const memberPhone = index.phoneAt(at);
-      if (samples.update.length < 3) samples.update.push(memberPhone);
+      if (this.samples.update.length < 3) this.samples.update.push(memberPhone);
       await spool.add({ kind: 'update', phone: memberPhone, line: msg.line, values, system, custom });
-      continue;
+      return;
     }
 
-    newPhones.add(key);
+    this.newPhones.add(key);
     if (optOuts.has(key)) {
       // Consent comes first: a number that opted out of the sender code is never created or subscribed.
       counts.add('opted_out');
-      continue;
+      return;
     }
     counts.planned.new++;
-    if (samples.new.length < 3) samples.new.push(phone);
+    if (this.samples.new.length < 3) this.samples.new.push(phone);
     await spool.add({ kind: 'new', phone, line: msg.line, values });
   }
-  return { tapState, samples };
+}
+
+/** Digests of the records met before the index, in input order: about 29 bytes each. */
+class Digests {
+  private lines = new Uint32Array(1024);
+  private keys = new Float64Array(1024);
+  private sys = new Float64Array(1024);
+  private cus = new Float64Array(1024);
+  /** 1: the digest holds; 0: the record must be read again whatever the index says. */
+  private valid = new Uint8Array(1024);
+  private n = 0;
+
+  add(line: number, d: Digest | undefined) {
+    if (this.n === this.lines.length) this.grow();
+    this.lines[this.n] = line;
+    if (d) {
+      this.keys[this.n] = d.key;
+      this.sys[this.n] = d.systemFp;
+      this.cus[this.n] = d.customFp;
+      this.valid[this.n] = 1;
+    } else this.valid[this.n] = 0;
+    this.n++;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  /**
+   * Settle every digest in input order; records that need more are read again from the input's copy.
+   * Returns how many were read again.
+   */
+  async settle(index: MemberIndex, differ: AudienceDiff, spill: InputSpill): Promise<number> {
+    let reader: ReturnType<InputSpill['reader']> | undefined;
+    let reread = 0;
+    try {
+      for (let i = 0; i < this.n; i++) {
+        if (this.valid[i] === 1 && differ.settleUnchanged({ key: this.keys[i] as number, systemFp: this.sys[i] as number, customFp: this.cus[i] as number }, index)) continue;
+        reader ??= spill.reader();
+        reread++;
+        const msg = await reader.at(this.lines[i] as number);
+        if (msg.type !== 'RECORD') throw new Error(`input copy: line ${msg.line} is not a record`);
+        await differ.diff(msg, index);
+      }
+      return reread;
+    } finally {
+      reader?.close();
+      this.n = 0;
+      this.lines = new Uint32Array(0);
+      this.keys = this.sys = this.cus = new Float64Array(0);
+      this.valid = new Uint8Array(0);
+    }
+  }
+
+  private grow() {
+    const size = this.lines.length * 2;
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(size);
+      b.set(a);
+      return b;
+    };
+    const lines = new Uint32Array(size);
+    lines.set(this.lines);
+    const valid = new Uint8Array(size);
+    valid.set(this.valid);
+    this.lines = lines;
+    this.valid = valid;
+    this.keys = f64(this.keys);
+    this.sys = f64(this.sys);
+    this.cus = f64(this.cus);
+  }
 }

@@ -18,6 +18,7 @@ export async function readMembers(
   pageSize: number,
   planInput: PlanInput,
   region: string,
+  signal: AbortSignal,
   onPage?: (membersSoFar: number) => void,
 ): Promise<MemberIndex> {
   const data: MembersWorkerData = { planInput, region };
@@ -25,21 +26,38 @@ export async function readMembers(
   const replies = new ReplyQueue(worker);
   try {
     const seen = new Set<string>();
-    let cursor: string | null = null;
-    for (let pageNo = 1; ; pageNo++) {
-      const bytes = await api.getMembersPageBytes(listId, cursor, pageSize);
-      const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      // Transfer the page's memory when it owns it whole (the usual case for a large body); copy otherwise.
-      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
-      const msg: ToMembersWorker = { type: 'page', bytes: whole ? view : view.slice(), pageNo };
-      worker.postMessage(msg, whole ? [bytes.buffer as ArrayBuffer] : [msg.bytes.buffer as ArrayBuffer]);
-      const reply = await replies.next('cursor');
-      onPage?.(reply.members);
-      if (reply.cursor === null) break;
-      // A server that hands back a cursor it already gave would loop forever; stop and say so.
-      if (seen.has(reply.cursor)) throw new Error(`paging: Listrak returned the cursor ${reply.cursor} twice`);
-      seen.add(reply.cursor);
-      cursor = reply.cursor;
+    let next: Promise<Buffer> | undefined;
+    const fetchPage = (cursor: string | null) => {
+      if (cursor !== null) {
+        // A server that hands back a cursor it already gave would loop forever; stop and say so.
+        if (seen.has(cursor)) throw new Error(`paging: Listrak returned the cursor ${cursor} twice`);
+        seen.add(cursor);
+      }
+      next = api.getMembersPageBytes(listId, cursor, pageSize);
+      // Keep a rejected read-ahead from surfacing as unhandled while the worker's answers are awaited.
+      next.catch(() => {});
+    };
+    fetchPage(null);
+    /** Pages handed to the worker whose answer is not read yet, with the cursor seen in their bytes. */
+    const inWorker: (string | null | undefined)[] = [];
+    for (let pageNo = 1; next; pageNo++) {
+      const bytes: Buffer = await next;
+      next = undefined;
+      signal.throwIfAborted();
+      // The next page is asked for as soon as its cursor is known: read off the bytes when possible, so Listrak
+      // serves it while the worker parses this one (the worker checks it against the parsed page).
+      const early = peekCursor(bytes);
+      postPage(worker, bytes, pageNo, early);
+      inWorker.push(early);
+      if (typeof early === 'string') fetchPage(early);
+      // With a page in flight, wait only for the worker's previous page (memory stays at a few pages); without
+      // one, for every answer: the last page's, or the one whose cursor only the worker's parse can give.
+      while (inWorker.length > (next ? 1 : 0)) {
+        const peeked = inWorker.shift();
+        const reply = await replies.next('cursor');
+        onPage?.(reply.members);
+        if (peeked === undefined && reply.cursor !== null) fetchPage(reply.cursor);
+      }
     }
     worker.postMessage({ type: 'build' } satisfies ToMembersWorker);
     const built = await replies.next('index');
@@ -47,6 +65,31 @@ export async function readMembers(
   } finally {
     await worker.terminate();
   }
+}
+
+function postPage(worker: Worker, bytes: Buffer, pageNo: number, expectedCursor: string | null | undefined) {
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Transfer the page's memory when it owns it whole (the usual case for a large body); copy otherwise.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
+  const msg: ToMembersWorker = { type: 'page', bytes: whole ? view : view.slice(), pageNo, expectedCursor };
+  worker.postMessage(msg, [msg.bytes.buffer as ArrayBuffer]);
+}
+
+const CURSOR_KEY = Buffer.from('"nextPageCursor"');
+const CURSOR_VALUE = /^\s*:\s*("(?:[^"\\]|\\.)*"|null)/;
+
+/**
+ * The page's `nextPageCursor` read straight off its bytes, without parsing the page: a JSON string cannot hold an
+ * unescaped quote, so `"nextPageCursor"` followed by a colon can only be a key. Undefined when not found (then
+ * the worker's full parse gives it); the worker also checks the parsed value against this one.
+ */
+export function peekCursor(bytes: Buffer): string | null | undefined {
+  const at = bytes.indexOf(CURSOR_KEY);
+  if (at < 0) return undefined;
+  const m = CURSOR_VALUE.exec(bytes.toString('utf8', at + CURSOR_KEY.length, at + CURSOR_KEY.length + 4096));
+  if (!m) return undefined;
+  const value = JSON.parse(m[1] as string) as string | null;
+  return value === '' ? null : value;
 }
 
 /** The worker's answers in order; an error answer, a crash or an early exit rejects the waiting reader. */

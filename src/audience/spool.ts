@@ -20,7 +20,8 @@ export type PlannedWrite =
   | { kind: 'transactional'; line: number; record: Record<string, unknown> };
 
 export class WriteSpool {
-  private readonly dir: string;
+  /** The run's temporary folder (the input's copy lives here too), removed by dispose(). */
+  readonly dir: string;
   private readonly files = new Map<PlannedWrite['kind'], { path: string; out: WriteStream; count: number }>();
   /** A disk error while spooling; raised on the next add or at finish, never lost as an unhandled event. */
   private failure?: Error;

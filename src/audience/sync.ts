@@ -21,6 +21,7 @@ import { openSender, sendBatches, transactionalBatches } from '../transactional/
 import { applyWrites, unsubscribeUnseen, type ApplyContext } from './apply.js';
 import { buildFieldPlan } from './fields.js';
 import { ContactImporter } from './imports.js';
+import { InputSpill } from './input-spill.js';
 import { readInputHead, type AudienceHead, type InputHead } from './input-head.js';
 import { planAudience } from './plan.js';
 import { prepare, prepareSenderCode } from './prepare.js';
@@ -99,15 +100,21 @@ class Run {
 
   async execute(): Promise<SyncResult> {
     const { config } = this.deps;
-    const source = readSinger(this.deps.input)[Symbol.asyncIterator]();
-    const head = await readInputHead(source, { audience: config.audience_stream, transactional: config.transactional_stream });
-    const rejects = new RejectSink(config.rejects_file, this.counts);
     const spool = new WriteSpool();
+    const spill = new InputSpill(spool.dir);
     try {
-      if (head.audience) return await this.audience(head, head.audience, spool, rejects);
-      return await this.transactionalOnly(head, rejects);
+      const source = readSinger(spill.tap(this.deps.input))[Symbol.asyncIterator]();
+      const head = await readInputHead(source, { audience: config.audience_stream, transactional: config.transactional_stream });
+      const rejects = new RejectSink(config.rejects_file, this.counts);
+      try {
+        if (head.audience) return await this.audience(head, head.audience, spool, spill, rejects);
+        await spill.stop();
+        return await this.transactionalOnly(head, rejects);
+      } finally {
+        await rejects.close();
+      }
     } finally {
-      await rejects.close();
+      await spill.stop().catch(() => {});
       spool.dispose();
     }
   }
@@ -129,7 +136,7 @@ class Run {
     return this.finish('transactional texts sent');
   }
 
-  private async audience(head: InputHead, audience: AudienceHead, spool: WriteSpool, rejects: RejectSink): Promise<SyncResult> {
+  private async audience(head: InputHead, audience: AudienceHead, spool: WriteSpool, spill: InputSpill, rejects: RejectSink): Promise<SyncResult> {
     const { config, api, logger } = this.deps;
     const counts = this.counts;
     if (config.phone_list_id === undefined) throw new ConfigError(`invalid config: phone_list_id: required when the input has an audience stream ("${audience.stream}")`);
@@ -149,28 +156,43 @@ class Run {
         `${fmt(prepared.optOuts.size)} sender-code opt-outs`,
     );
 
-    // 2. members
-    const index = await readMembers(api, list.phoneListId, config.page_size, planInput, prepared.region, (n) => {
+    // 2. members, read on the other core while 3. the audience is read and diffed (plan.ts).
+    const members = new AbortController();
+    const memberIndex = readMembers(api, list.phoneListId, config.page_size, planInput, prepared.region, members.signal, (n) => {
       if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
+    }).then((index) => {
+      counts.members = index.size + index.unmatchable.length;
+      this.phaseDone('members', `${fmt(counts.members)} current members indexed (${(index.bytes() / 1048576).toFixed(1)} MiB)`);
+      return index;
     });
-    counts.members = index.size + index.unmatchable.length;
-    this.phaseDone('members', `${fmt(counts.members)} current members indexed (${(index.bytes() / 1048576).toFixed(1)} MiB)`);
-
-    // 3. audience: read and diff everything first, then write
-    const planned = await planAudience({
-      messages: head.messages,
-      audienceStream: audience.stream,
-      transactionalStream: config.transactional_stream,
-      plan,
-      index,
-      optOuts: prepared.optOuts,
-      region: prepared.region,
-      callingCode: prepared.callingCode,
-      spool,
-      rejects,
-      counts,
-      onProgress: (n) => logger.debug(`audience: ${fmt(n)} records read`),
-    });
+    // A failed members read stops the audience read at once, with the members' error.
+    memberIndex.catch((e: unknown) => spill.abort(e instanceof Error ? e : new Error(String(e))));
+    let planned: Awaited<ReturnType<typeof planAudience>>;
+    try {
+      planned = await planAudience({
+        messages: head.messages,
+        audienceStream: audience.stream,
+        transactionalStream: config.transactional_stream,
+        plan,
+        members: memberIndex,
+        spill,
+        optOuts: prepared.optOuts,
+        region: prepared.region,
+        callingCode: prepared.callingCode,
+        spool,
+        rejects,
+        counts,
+        onProgress: (n) => logger.debug(`audience: ${fmt(n)} records read`),
+      });
+    } catch (e) {
+      // A failed members read reaches here as the audience read's error (spill.abort); anything else stops the
+      // members read, which must end before the run does.
+      members.abort();
+      await memberIndex.catch(() => {});
+      throw e;
+    }
+    const index = planned.index;
+    logger.debug(`audience: ${fmt(planned.early.records)} record(s) read while the members were, ${fmt(planned.early.reread)} of them read again to diff in full`);
     this.tapState = planned.tapState;
     await spool.finish();
     counts.planned.unsubscribe = index.unseenCount();

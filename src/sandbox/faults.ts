@@ -5,7 +5,8 @@
  *  - `afterHandler`: handle the call for real, then answer with the error (the write happened, the client sees a
  *    failure: the case that makes non-idempotent retries dangerous);
  *  - `drop`: destroy the connection without an answer (before handling, or after when `afterHandler` is set);
- *  - `delayMs`: hold the answer that long first.
+ *  - `delayMs`: hold the answer that long first; alone (no status, drop or afterHandler), the call is then
+ *    answered normally: a slow server rather than a failing one.
  */
 
 export interface FaultRule {
@@ -25,6 +26,11 @@ export interface FaultRule {
 interface LiveRule extends FaultRule {
   seen: number;
   fired: number;
+}
+
+/** Whether a rule makes the call fail, rather than only slowing it. */
+export function failsCall(rule: FaultRule): boolean {
+  return rule.status !== undefined || rule.drop === true || rule.afterHandler === true || rule.error !== undefined;
 }
 
 export class FaultPlan {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FaultPlan, type FaultRule } from './faults.js';
+import { FaultPlan, failsCall, type FaultRule } from './faults.js';
 import type { SandboxSeed } from './model.js';
 import { JsonText, ROUTES, type Reply, type RouteSpec } from './routes.js';
 import { SandboxState } from './state.js';
@@ -102,8 +102,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const op = route.spec.operationId;
     count(op);
     if (opts.latencyMs > 0) await delay(opts.latencyMs);
-    const fault = faults.take(op, method);
-    if (fault?.delayMs) await delay(fault.delayMs);
+    const taken = faults.take(op, method);
+    if (taken?.delayMs) await delay(taken.delayMs);
+    const fault = taken && failsCall(taken) ? taken : undefined;
     if (fault && !fault.afterHandler) return injectFault(res, fault);
 
     if (tooBig) return send(res, 404, apiError(404, 'ERROR_UNKNOWN_ROUTE', 'The request body is larger than 250 MB.'));
