@@ -54,17 +54,16 @@ export async function readInputHead(
         : 'no SCHEMA message in the input; an empty input is never taken as an empty audience',
     );
   }
-  async function* replay() {
-    yield* buffered;
-    for (;;) {
-      const next = await source.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  }
-  if (!schema) return { messages: replay() };
+  // The buffered messages, then the source's own: no generator in between, which would add its steps to each
+  // of a million messages.
+  const messages: AsyncIterableIterator<Numbered<SingerMessage>> = {
+    next: () => (buffered.length ? Promise.resolve({ done: false, value: buffered.shift() as Numbered<SingerMessage> }) : source.next()),
+    return: async () => (await source.return?.()) ?? { done: true, value: undefined },
+    [Symbol.asyncIterator]: () => messages,
+  };
+  if (!schema) return { messages };
   const declared = Object.keys((schema.schema.properties as object | undefined) ?? {});
   // A schema without properties (`{}`) is legal Singer; then the first record's keys say what is managed.
   const properties = declared.length > 0 ? declared : Object.keys(firstRecord ?? {});
-  return { audience: { stream: schema.stream, schema, properties }, messages: replay() };
+  return { audience: { stream: schema.stream, schema, properties }, messages };
 }

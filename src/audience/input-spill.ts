@@ -8,19 +8,22 @@
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { LineReader } from '../singer/lines.js';
 import { parseSingerLine } from '../singer/reader.js';
 import type { Numbered, SingerMessage } from '../singer/messages.js';
+
+/** Chunks are gathered to about this size before each write: a few hundred writes for a large input, not thousands. */
+const WRITE_BYTES = 1 << 20;
 
 export class InputSpill {
   readonly path: string;
   private out: WriteStream | undefined;
-  private tee: Transform | undefined;
+  private input: Readable | undefined;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private written = 0;
   private failure?: Error;
-  /** The pass-through of a chunk that waits for the copy to drain; stop() releases it (no drain after end). */
-  private waiting?: () => void;
 
   constructor(dir: string) {
     this.path = join(dir, 'input.jsonl');
@@ -30,45 +33,45 @@ export class InputSpill {
 
   /** Bytes copied so far. */
   get bytes(): number {
-    return this.written;
+    return this.written + this.pendingBytes;
   }
 
-  /** The input, passed through unchanged; each chunk is copied to disk first while copying is on. */
-  tap(input: Readable): Readable {
-    this.tee = new Transform({
-      transform: (chunk: Buffer, _enc, done) => {
-        const out = this.out;
-        if (this.failure) return done(this.failure);
-        if (!out) return done(null, chunk);
-        this.written += chunk.length;
-        if (out.write(chunk)) return done(null, chunk);
-        const go = () => {
-          this.waiting = undefined;
-          done(null, chunk);
-        };
-        this.waiting = go;
-        out.once('drain', go);
-      },
-    });
-    input.on('error', (e) => this.tee?.destroy(e));
-    return input.pipe(this.tee);
+  /** The input's chunks, passed on unchanged; each is copied while copying is on. */
+  async *tap(input: Readable): AsyncGenerator<Buffer | string> {
+    this.input = input;
+    for await (const chunk of input as AsyncIterable<Buffer | string>) {
+      if (this.out) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        this.pending.push(buf);
+        this.pendingBytes += buf.length;
+        if (this.pendingBytes >= WRITE_BYTES) await this.flush();
+      }
+      yield chunk;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    const out = this.out;
+    if (!out || this.pendingBytes === 0) return;
+    if (this.failure) throw this.failure;
+    const buf = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+    this.written += this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!out.write(buf)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
 
   /** Fail the reading of the input with this error (the members phase failed: stop reading the audience). */
   abort(e: Error) {
-    this.tee?.destroy(e);
+    this.input?.destroy(e);
   }
 
   /** Stop copying; resolves once what was copied is on disk. */
   async stop(): Promise<void> {
+    await this.flush();
     const out = this.out;
     if (!out) return;
     this.out = undefined;
-    const waiting = this.waiting;
-    if (waiting) {
-      out.off('drain', waiting);
-      waiting();
-    }
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
     if (this.failure) throw this.failure;
   }
@@ -80,26 +83,25 @@ export class InputSpill {
 }
 
 export class SpillReader {
-  private readonly lines: AsyncIterator<string>;
-  private line = 0;
+  /** The same line splitting as the input's reader, so line numbers agree. */
+  private readonly lines: LineReader;
 
   constructor(path: string) {
-    this.lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity })[Symbol.asyncIterator]();
+    this.lines = new LineReader(createReadStream(path));
   }
 
   async at(wanted: number): Promise<Numbered<SingerMessage>> {
     for (;;) {
-      const next = await this.lines.next();
-      if (next.done) throw new Error(`input copy: line ${wanted} is missing`);
-      this.line++;
-      if (this.line < wanted) continue;
-      const msg = parseSingerLine(next.value, this.line);
+      const text = await this.lines.next();
+      if (text === undefined) throw new Error(`input copy: line ${wanted} is missing`);
+      if (this.lines.line < wanted) continue;
+      const msg = parseSingerLine(text, this.lines.line);
       if (!msg) throw new Error(`input copy: line ${wanted} is empty`);
       return msg;
     }
   }
 
   close() {
-    void this.lines.return?.();
+    void this.lines.close();
   }
 }

@@ -4,9 +4,9 @@
  * Records are by far the most common message, so they are checked by hand on the hot path; the other messages go
  * through their zod schemas. Either way a bad line becomes an InputError naming the line and the reason.
  */
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { InputError } from '../errors.js';
+import { LineReader, LineTooLong } from './lines.js';
 import { singerMessage, type Numbered, type SingerMessage } from './messages.js';
 
 const MAX_LINE_CHARS = 16 * 1024 * 1024;
@@ -40,13 +40,35 @@ export function parseSingerLine(text: string, line: number): Numbered<SingerMess
   return { ...parsed.data, line };
 }
 
-/** Async iterator over the messages of a JSONL stream. A stream cut mid-line fails on that last line. */
-export async function* readSinger(input: Readable): AsyncGenerator<Numbered<SingerMessage>> {
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of rl) {
-    line++;
-    const msg = parseSingerLine(text, line);
-    if (msg) yield msg;
-  }
+/**
+ * The messages of a JSONL stream, in order. A hand-made iterator rather than an async generator: each message then
+ * costs one resolved promise, not a generator's several steps, which shows at a million records.
+ * A stream cut mid-line fails on that last line.
+ */
+export function readSinger(input: Readable | AsyncIterable<Buffer | string>): AsyncIterableIterator<Numbered<SingerMessage>> {
+  const lines = new LineReader(input, MAX_LINE_CHARS);
+  const iterator: AsyncIterableIterator<Numbered<SingerMessage>> = {
+    async next() {
+      for (;;) {
+        let text: string | undefined;
+        try {
+          text = await lines.next();
+        } catch (e) {
+          if (e instanceof LineTooLong) throw new InputError(e.line, e.message);
+          throw e;
+        }
+        if (text === undefined) return { done: true, value: undefined };
+        const msg = parseSingerLine(text, lines.line);
+        if (msg) return { done: false, value: msg };
+      }
+    },
+    async return() {
+      await lines.close();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
