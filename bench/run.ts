@@ -31,6 +31,8 @@ interface RunFigures {
   peakRssMiB: number;
   floorSeconds: number;
   floorRatio: number;
+  /** Each run's wall seconds, sync and floor, when the scenario was repeated (the figures above are medians). */
+  runs: { syncSeconds: number[]; floorSeconds: number[] };
   calls: Record<string, number>;
   writeCalls: number;
   counts: Record<string, unknown>;
@@ -63,7 +65,7 @@ async function generateAudience(scenario: Scenario, members: number): Promise<{ 
 }
 
 async function startSandboxProcess(members: number, scenario: Scenario, latencyMs: number) {
-  const child = spawn(process.execPath, ['--max-old-space-size=20000', join(root, 'dist/bench/sandbox-proc.js'), String(members), scenario, String(latencyMs)], {
+  const child = spawn(process.execPath, ['--max-old-space-size=20000', '--expose-gc', join(root, 'dist/bench/sandbox-proc.js'), String(members), scenario, String(latencyMs)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const first = await new Promise<string>((resolveLine, reject) => {
@@ -96,7 +98,7 @@ function timeChild(args: string[], stdinPath?: string): Promise<{ seconds: numbe
   });
 }
 
-async function runScenario(scenario: Scenario, members: number, opts: { latencyMs: number; rps: number; concurrency: number }): Promise<RunFigures> {
+async function runScenario(scenario: Scenario, members: number, opts: { latencyMs: number; rps: number; concurrency: number; repeats?: number }): Promise<RunFigures> {
   process.stderr.write(`bench: ${scenario} ${members.toLocaleString('en-US')} members: generating…\n`);
   const { path, records } = await generateAudience(scenario, members);
   const sandbox = await startSandboxProcess(members, scenario, opts.latencyMs);
@@ -117,13 +119,24 @@ async function runScenario(scenario: Scenario, members: number, opts: { latencyM
         import_poll_interval_s: 0.25,
       }),
     );
-    const floor = await timeChild([join(root, 'dist/bench/floor.js'), path]);
-    process.stderr.write(`bench: ${scenario} ${members.toLocaleString('en-US')}: floor ${floor.seconds.toFixed(2)} s; syncing…\n`);
-    const run = await timeChild([join(root, 'dist/src/cli/target.js'), '--config', configPath], path);
-    if (run.code !== 0) throw new Error(`target exited ${run.code}:\n${run.stderr.slice(-3000)}`);
+    // A write-free scenario can run again on the same sandbox: the median of a few runs, floor and sync taken
+    // in turn so both meet the same machine, is steadier than one run on a shared machine.
+    const floors: number[] = [];
+    const syncs: { seconds: number; stdout: string; stderr: string }[] = [];
+    for (let i = 0; i < (opts.repeats ?? 1); i++) {
+      const floor = await timeChild([join(root, 'dist/bench/floor.js'), path]);
+      floors.push(floor.seconds);
+      process.stderr.write(`bench: ${scenario} ${members.toLocaleString('en-US')}: floor ${floor.seconds.toFixed(2)} s; syncing…\n`);
+      const run = await timeChild([join(root, 'dist/src/cli/target.js'), '--config', configPath], path);
+      if (run.code !== 0) throw new Error(`target exited ${run.code}:\n${run.stderr.slice(-3000)}`);
+      process.stderr.write(`bench: ${scenario} ${members.toLocaleString('en-US')}: sync ${run.seconds.toFixed(2)} s\n`);
+      syncs.push(run);
+    }
+    const run = [...syncs].sort((a, b) => a.seconds - b.seconds)[syncs.length >> 1] as (typeof syncs)[number];
+    const floorSeconds = median(floors);
     const states = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { value: { listrak_sms: { counts: Record<string, unknown> } } });
     const counts = states.at(-1)?.value.listrak_sms.counts ?? {};
-    const rss = /peak memory \(RSS\)\s+(\d+) MiB/.exec(run.stderr);
+    const rss = Math.max(...syncs.map((r) => Number(/peak memory \(RSS\)\s+(\d+) MiB/.exec(r.stderr)?.[1] ?? NaN)));
     const calls = await sandbox.calls();
     return {
       scenario,
@@ -131,9 +144,10 @@ async function runScenario(scenario: Scenario, members: number, opts: { latencyM
       records,
       wallSeconds: round(run.seconds),
       recordsPerSecond: Math.round(records / run.seconds),
-      peakRssMiB: rss ? Number(rss[1]) : NaN,
-      floorSeconds: round(floor.seconds),
-      floorRatio: round(run.seconds / floor.seconds),
+      peakRssMiB: rss,
+      floorSeconds: round(floorSeconds),
+      floorRatio: round(run.seconds / floorSeconds),
+      runs: { syncSeconds: syncs.map((r) => round(r.seconds)), floorSeconds: floors.map(round) },
       calls,
       writeCalls: WRITE_OPERATIONS.reduce((n, op) => n + (calls[op] ?? 0), 0),
       counts,
@@ -144,6 +158,10 @@ async function runScenario(scenario: Scenario, members: number, opts: { latencyM
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
+}
 
 interface Target {
   name: string;
@@ -163,11 +181,11 @@ async function main() {
   const figures: Record<string, unknown> = { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), ci, node: process.version };
 
   // 1. unchanged
-  const unchanged = part('unchanged') || part('scale') ? await runScenario('unchanged', size, { latencyMs: 0, rps: 1000, concurrency: 4 }) : undefined;
+  const unchanged = part('unchanged') || part('scale') ? await runScenario('unchanged', size, { latencyMs: 0, rps: 1000, concurrency: 4, repeats: ci ? 1 : 3 }) : undefined;
   figures.unchanged = unchanged;
   if (unchanged) targets.push(
     { name: 'unchanged: write calls', value: String(unchanged.writeCalls), goal: '0', ok: unchanged.writeCalls === 0, invariant: true },
-    { name: 'unchanged: records/s end to end', value: unchanged.recordsPerSecond.toLocaleString('en-US'), goal: '≥ 150,000', ok: unchanged.recordsPerSecond >= 150_000, invariant: false },
+    { name: 'unchanged: records/s end to end', value: `${unchanged.recordsPerSecond.toLocaleString('en-US')}${unchanged.runs.syncSeconds.length > 1 ? ` (median of ${unchanged.runs.syncSeconds.length}: ${unchanged.runs.syncSeconds.join(' / ')} s)` : ''}`, goal: '≥ 150,000', ok: unchanged.recordsPerSecond >= 150_000, invariant: false },
     { name: 'unchanged: peak RSS', value: `${unchanged.peakRssMiB} MiB`, goal: '≤ 400 MB', ok: unchanged.peakRssMiB * 1.048576 <= 400, invariant: false },
     { name: 'unchanged: time / floor', value: `${unchanged.floorRatio}× (floor ${unchanged.floorSeconds} s)`, goal: '≤ 4×', ok: unchanged.floorRatio <= 4, invariant: false },
   );

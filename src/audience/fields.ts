@@ -133,9 +133,9 @@ export function storedValues(plan: FieldPlan, c: SmsContact): ContactValues {
     const r = f.coerce(v);
     return r.ok ? r.value : v;
   });
-  const byId = new Map<number, string | null>();
-  for (const s of c.segmentationFieldValues ?? []) byId.set(s.segmentationFieldId, s.value);
-  const custom = plan.custom.map((f) => canonicalStored(f.field.dataType, byId.get(f.field.segmentationFieldId)));
+  // A handful of values a contact: a scan beats building a map for each of a million members.
+  const stored = c.segmentationFieldValues ?? [];
+  const custom = plan.custom.map((f) => canonicalStored(f.field.dataType, stored.findLast((s) => s.segmentationFieldId === f.field.segmentationFieldId)?.value));
   return { system, custom };
 }
 

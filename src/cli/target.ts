@@ -4,6 +4,8 @@
  *   target-listrak-sms --config config.json [--dry-run] < audience.jsonl
  *   target-listrak-sms --sandbox seed.json [--config overrides.json] < audience.jsonl   (embedded sandbox)
  */
+import { createReadStream, fstatSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { parseTargetConfig, readJsonFile, targetConfigSchema, type TargetConfig } from '../config/target.js';
 import { ConfigError, EXIT } from '../errors.js';
 import { createListrakClient, type ListrakClient } from '../listrak/client.js';
@@ -72,7 +74,7 @@ async function sync(config: TargetConfig, dryRun: boolean): Promise<number> {
   ref.client = createListrakClient(config, { onRetry: (route, attempt, reason) => logger.warn(`${route}: retry ${attempt} after ${reason}`) });
   const { tokens, http, api } = ref.client;
   try {
-    const result = await runSync({ config, api, http, input: process.stdin, writer: createSingerWriter(), logger, dryRun });
+    const result = await runSync({ config, api, http, input: stdinStream(), writer: createSingerWriter(), logger, dryRun });
     logger.info(`${dryRun ? 'dry run (nothing was written)' : 'report'}:\n${result.report}`);
     if (result.counts.rejectedTotal() > 0) logger.info(`rejected records are in ${config.rejects_file}`);
     return EXIT.ok;
@@ -102,3 +104,16 @@ function print(text: string): number {
 }
 
 await runMain(() => main(process.argv.slice(2)), () => secrets);
+
+/**
+ * Standard input; read in 1 MiB blocks when it is a file (`target-listrak-sms < audience.jsonl`), where
+ * process.stdin's 64 KiB reads mean thousands more read calls for a large audience. A pipe gives what it holds.
+ */
+function stdinStream(): Readable {
+  try {
+    if (fstatSync(0).isFile()) return createReadStream('', { fd: 0, highWaterMark: 1 << 20, autoClose: false });
+  } catch {
+    // No usable descriptor 0: fall back to process.stdin, which reports its own errors.
+  }
+  return process.stdin;
+}

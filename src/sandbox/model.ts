@@ -90,7 +90,7 @@ export interface Contact {
    * million-member list page by page would otherwise spend most of the sandbox's CPU re-serializing unchanged
    * contacts, CPU the benchmark's target shares. Every route that changes a shown field resets it.
    */
-  pageJson: string | null;
+  pageJson: Buffer | null;
 }
 
 export type SubscriptionState = 'Subscribed' | 'Pending';

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultPlan, failsCall, type FaultRule } from './faults.js';
 import type { SandboxSeed } from './model.js';
-import { JsonText, ROUTES, type Reply, type RouteSpec } from './routes.js';
+import { JsonBytes, ROUTES, type Reply, type RouteSpec } from './routes.js';
 import { SandboxState } from './state.js';
 import { ApiFault } from './validate.js';
 
@@ -224,9 +224,10 @@ function apiError(status: number, error: string, message: string) {
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = body instanceof JsonText ? body.text : JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json;charset=UTF-8', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+  // Encoded once: its length is the Content-Length, and the socket takes the bytes as they are.
+  const bytes = body instanceof JsonBytes ? body.bytes : Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'Content-Type': 'application/json;charset=UTF-8', 'Content-Length': bytes.length, ...headers });
+  res.end(bytes);
 }
 
 function delay(ms: number) {
