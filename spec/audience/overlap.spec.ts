@@ -70,12 +70,38 @@ describe('audience read during the members phase', () => {
     expect(slow.log.join('\n')).to.include('15 record(s) read while the members were, 12 of them read again');
     expect(held.log.join('\n')).to.include('1 record(s) read while the members were, 0 of them read again');
 
+    // Delivered in small chunks, as from a pipe: all but the head's block are parsed on the worker thread.
+    await sandbox?.close();
+    const piped = outcome(await run({ chunkChars: 64 }, 150));
+    await sandbox?.close();
+    const pipedAfter = outcome(await run({ chunkChars: 64, holdInputAfterLine: 2 }));
+
     expect(before).to.deep.equal(after);
+    expect(piped).to.deep.equal(after);
+    expect(pipedAfter).to.deep.equal(after);
     expect(before.rejects).to.deep.equal(['8 duplicate', '9 duplicate', '10 invalid_phone', '11 invalid_number', '14 duplicate', '16 duplicate']);
     expect(before.actions).to.include({ created: 1, subscribed: 1, updated: 2, import_rows: 1, unchanged: 3, opted_out: 1, unsubscribed: 1 });
     expect([...before.list].sort()).to.deep.equal([1, 2, 3, 4, 6, 7, 9, 10, 11].map(phone));
     expect(before.emails).to.deep.equal(['p1@example.com', 'two@example.com', 'p9@example.com', 'p10@example.com', 'eleven@example.com']);
     expect(before.store3).to.equal('Fishtown');
+  });
+
+  it('names the line of a bad line parsed on the worker thread, and writes nothing', async () => {
+    sandbox = await sandboxWith(seed());
+    const lines = audience(rows).split('\n');
+    lines.splice(11, 0, '{"type":"RECORD","stream":"audience","record":{"phone":');
+    const r = await runTarget(sandbox, lines.join('\n'), {}, { chunkChars: 40 });
+    expect(r.error?.message).to.match(/^input line 12: malformed JSON/);
+    expect(writeCalls(sandbox)).to.deep.equal({});
+  });
+
+  it('refuses a line too long to hold, naming it, when it comes in pieces', async () => {
+    sandbox = await sandboxWith(seed());
+    const huge = JSON.stringify({ type: 'RECORD', stream: 'audience', record: { ...row(1), first_name: 'x'.repeat(70 * 1024 * 1024) } });
+    const input = audience(rows) + huge + '\n';
+    const r = await runTarget(sandbox, input, {}, { chunkChars: 4 * 1024 * 1024 });
+    expect(r.error?.message).to.match(/^input line 17: line is longer than \d+ bytes/);
+    expect(writeCalls(sandbox)).to.deep.equal({});
   });
 
   it('stops reading the audience with the members error when the members read fails', async () => {

@@ -59,6 +59,8 @@ export interface RunOptions {
    * are diffed against a known index (the records before are, as usual, read while the members are).
    */
   holdInputAfterLine?: number;
+  /** Deliver the input in chunks of this many characters (as a pipe would), rather than in one piece. */
+  chunkChars?: number;
 }
 
 export async function runTarget(sandbox: Sandbox, input: string, overrides: Record<string, unknown> = {}, opts: RunOptions = {}): Promise<SyncRun> {
@@ -78,7 +80,7 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
       config,
       api,
       http,
-      input: Readable.from(opts.holdInputAfterLine === undefined ? [input] : heldInput(input, opts.holdInputAfterLine, states)),
+      input: Readable.from(opts.holdInputAfterLine !== undefined ? heldInput(input, opts.holdInputAfterLine, states) : opts.chunkChars ? chunks(input, opts.chunkChars) : [input]),
       writer: { state: (v) => states.push(v as Record<string, unknown>) },
       logger,
       dryRun: opts.dryRun,
@@ -93,6 +95,12 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
   return run;
+}
+
+function chunks(input: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < input.length; i += size) out.push(input.slice(i, i + size));
+  return out;
 }
 
 async function* heldInput(input: string, firstLines: number, states: Record<string, unknown>[]): AsyncGenerator<string> {

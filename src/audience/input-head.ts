@@ -15,6 +15,8 @@ export interface AudienceHead {
 
 export interface InputHead {
   audience?: AudienceHead;
+  /** The messages read so far, not yet handed out by `messages`. */
+  buffered: Numbered<SingerMessage>[];
   /** Every message read so far, then the rest of the input. */
   messages: AsyncIterable<Numbered<SingerMessage>>;
 }
@@ -61,9 +63,9 @@ export async function readInputHead(
     return: async () => (await source.return?.()) ?? { done: true, value: undefined },
     [Symbol.asyncIterator]: () => messages,
   };
-  if (!schema) return { messages };
+  if (!schema) return { buffered, messages };
   const declared = Object.keys((schema.schema.properties as object | undefined) ?? {});
   // A schema without properties (`{}`) is legal Singer; then the first record's keys say what is managed.
   const properties = declared.length > 0 ? declared : Object.keys(firstRecord ?? {});
-  return { audience: { stream: schema.stream, schema, properties }, messages };
+  return { audience: { stream: schema.stream, schema, properties }, buffered, messages };
 }

@@ -24,11 +24,16 @@ export class InputSpill {
   private pendingBytes = 0;
   private written = 0;
   private failure?: Error;
+  /** Rejects when abort() is called: the input's reading stops then, whatever the input is waiting for. */
+  private readonly aborted: Promise<never>;
+  private abortWith: (e: Error) => void = () => {};
 
   constructor(dir: string) {
     this.path = join(dir, 'input.jsonl');
     this.out = createWriteStream(this.path);
     this.out.on('error', (e) => (this.failure ??= e));
+    this.aborted = new Promise<never>((_, reject) => (this.abortWith = reject));
+    this.aborted.catch(() => {});
   }
 
   /** Bytes copied so far. */
@@ -39,14 +44,23 @@ export class InputSpill {
   /** The input's chunks, passed on unchanged; each is copied while copying is on. */
   async *tap(input: Readable): AsyncGenerator<Buffer | string> {
     this.input = input;
-    for await (const chunk of input as AsyncIterable<Buffer | string>) {
-      if (this.out) {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        this.pending.push(buf);
-        this.pendingBytes += buf.length;
-        if (this.pendingBytes >= WRITE_BYTES) await this.flush();
+    const chunks = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await Promise.race([chunks.next(), this.aborted]);
+        if (next.done) return;
+        const chunk = next.value;
+        if (this.out) {
+          const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+          this.pending.push(buf);
+          this.pendingBytes += buf.length;
+          if (this.pendingBytes >= WRITE_BYTES) await this.flush();
+        }
+        yield chunk;
       }
-      yield chunk;
+    } finally {
+      // Stopped early (an error, or a reader that has read enough): let the input close too.
+      void chunks.return?.();
     }
   }
 
@@ -63,6 +77,7 @@ export class InputSpill {
 
   /** Fail the reading of the input with this error (the members phase failed: stop reading the audience). */
   abort(e: Error) {
+    this.abortWith(e);
     this.input?.destroy(e);
   }
 

@@ -1,14 +1,14 @@
 /**
- * The members phase's worker thread: parses the member pages the main thread fetches and builds the MemberIndex,
- * so that parsing a large list (hundreds of MB of JSON) runs on the second core while the main thread reads the
- * audience. Protocol (see read-members.ts): `page` → answers `cursor` as soon as the page is parsed, so the main
- * thread can fetch the next page while this one is indexed; `build` → answers `index`, its arrays transferred.
+ * A members-phase worker thread: parses member pages the main thread fetches and collects their keys and
+ * fingerprints, so that parsing a large list (hundreds of MB of JSON) runs beside the main thread's reading of the
+ * audience. Protocol (see read-members.ts): `page` → answers `cursor` once the page is parsed (the main thread
+ * follows it when it could not read it off the bytes); `build` → answers `parts`, the arrays transferred.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { page, type SmsContact } from '../listrak/sms.js';
 import { buildFieldPlan, storedValues, type FieldPlan, type PlanInput } from './fields.js';
 import { fingerprint } from './fingerprint.js';
-import { MemberIndexBuilder } from './members.js';
+import { MemberIndexBuilder, type MemberParts } from './members.js';
 import { canonicalKey } from './prepare.js';
 
 export interface MembersWorkerData {
@@ -22,8 +22,9 @@ export type ToMembersWorker =
   | { type: 'build' };
 
 export type FromMembersWorker =
+  /** members: how many the page held. */
   | { type: 'cursor'; pageNo: number; cursor: string | null; members: number }
-  | { type: 'index'; keys: Float64Array; systemFp: Float64Array; customFp: Float64Array; rawPhones: Map<number, string>; unmatchable: string[] }
+  | ({ type: 'parts' } & MemberParts)
   | { type: 'error'; message: string };
 
 function indexPage(builder: MemberIndexBuilder, contacts: SmsContact[], plan: FieldPlan, region: string) {
@@ -60,15 +61,12 @@ function serve() {
         if (m.expectedCursor !== undefined && m.expectedCursor !== p.nextPageCursor) {
           throw new Error(`members page ${m.pageNo}: its cursor read ahead (${m.expectedCursor}) differs from the parsed one (${p.nextPageCursor})`);
         }
-        send({ type: 'cursor', pageNo: m.pageNo, cursor: p.nextPageCursor, members: builder.count + p.data.length });
+        send({ type: 'cursor', pageNo: m.pageNo, cursor: p.nextPageCursor, members: p.data.length });
         indexPage(builder, p.data, plan, region);
         return;
       }
-      const index = builder.build();
-      send(
-        { type: 'index', keys: index.keys, systemFp: index.systemFp, customFp: index.customFp, rawPhones: index.rawPhones, unmatchable: index.unmatchable },
-        [index.keys.buffer, index.systemFp.buffer, index.customFp.buffer] as ArrayBuffer[],
-      );
+      const parts = builder.parts();
+      send({ type: 'parts', ...parts }, [parts.keys.buffer, parts.systemFp.buffer, parts.customFp.buffer] as ArrayBuffer[]);
     } catch (e) {
       send({ type: 'error', message: (e as Error).message });
     }

@@ -90,23 +90,52 @@ export class MemberIndexBuilder {
     this.cus = grow(this.cus);
   }
 
-  /**
-   * Sort keys with the native numeric typed-array sort, drop repeats (a member listed twice while the list changed
-   * under the pager), then place each member's fingerprints at its key's sorted position.
-   */
-  build(): MemberIndex {
-    const sorted = this.keys.slice(0, this.n).sort();
-    let unique = 0;
-    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[unique - 1]) sorted[unique++] = sorted[i] as number;
-    const keys = sorted.slice(0, unique);
-    const index = new MemberIndex(keys, new Float64Array(unique), new Float64Array(unique), new Uint8Array(unique), this.rawPhones, this.unmatchable);
-    for (let i = 0; i < this.n; i++) {
-      const at = index.find(this.keys[i] as number);
-      index.systemFp[at] = this.sys[i] as number;
-      index.customFp[at] = this.cus[i] as number;
-    }
-    // Free the build buffers before the audience phase starts allocating.
+  /** What was collected, unsorted, trimmed to size: to send to another thread, or build with buildMemberIndex. */
+  parts(): MemberParts {
+    const parts = { keys: this.keys.slice(0, this.n), systemFp: this.sys.slice(0, this.n), customFp: this.cus.slice(0, this.n), rawPhones: this.rawPhones, unmatchable: this.unmatchable };
     this.keys = this.sys = this.cus = new Float64Array(0);
-    return index;
+    return parts;
   }
+
+  build(): MemberIndex {
+    return buildMemberIndex([this.parts()]);
+  }
+}
+
+/** Members collected by one builder, in the order they were read. */
+export interface MemberParts {
+  keys: Float64Array;
+  systemFp: Float64Array;
+  customFp: Float64Array;
+  rawPhones: Map<number, string>;
+  unmatchable: string[];
+}
+
+/**
+ * The index of several builders' members (pages parsed by several threads). Sort keys with the native numeric
+ * typed-array sort, drop repeats (a member listed twice while the list changed under the pager), then place each
+ * member's fingerprints at its key's sorted position.
+ */
+export function buildMemberIndex(all: MemberParts[]): MemberIndex {
+  const total = all.reduce((n, p) => n + p.keys.length, 0);
+  const sorted = new Float64Array(total);
+  let offset = 0;
+  for (const p of all) {
+    sorted.set(p.keys, offset);
+    offset += p.keys.length;
+  }
+  sorted.sort();
+  let unique = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[unique - 1]) sorted[unique++] = sorted[i] as number;
+  const keys = sorted.slice(0, unique);
+  const rawPhones = all.length === 1 ? (all[0] as MemberParts).rawPhones : new Map(all.flatMap((p) => [...p.rawPhones]));
+  const index = new MemberIndex(keys, new Float64Array(unique), new Float64Array(unique), new Uint8Array(unique), rawPhones, all.flatMap((p) => p.unmatchable));
+  for (const p of all) {
+    for (let i = 0; i < p.keys.length; i++) {
+      const at = index.find(p.keys[i] as number);
+      index.systemFp[at] = p.systemFp[i] as number;
+      index.customFp[at] = p.customFp[i] as number;
+    }
+  }
+  return index;
 }

@@ -9,8 +9,11 @@
  * again from the input's copy on disk (input-spill.ts) and diffed like a record that came after the index.
  */
 import { InputError } from '../errors.js';
+import { parseSingerLine } from '../singer/reader.js';
+import type { DigestedBlock } from './block-digester.js';
 import type { Numbered, RecordMessage, SingerMessage } from '../singer/messages.js';
-import { isCanonicalShape, normalizePhone } from '../phone.js';
+import { normalizePhone } from '../phone.js';
+import { LineKind, canonicalDigits, digestRecord, type Digest } from './digest.js';
 import { fingerprint } from './fingerprint.js';
 import { mapRecord, type FieldPlan } from './fields.js';
 import type { InputSpill } from './input-spill.js';
@@ -24,7 +27,10 @@ import type { WriteSpool } from './spool.js';
 const MAX_SPILL_BYTES = 2 ** 30;
 
 export interface PlanInput {
-  messages: AsyncIterable<Numbered<SingerMessage>>;
+  /** The input's messages parsed on this thread: all of them, or the first ones when `blocks` holds the rest. */
+  messages: AsyncIterable<Numbered<SingerMessage>> | Iterable<Numbered<SingerMessage>>;
+  /** The rest of the input, parsed and digested on a worker thread (block-digester.ts). */
+  blocks?: AsyncIterable<DigestedBlock>;
   audienceStream: string;
   transactionalStream: string;
   plan: FieldPlan;
@@ -71,7 +77,14 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
     return ix;
   };
 
-  for await (const msg of input.messages) {
+  /** Count an audience record; settle the early ones as soon as the index is there. */
+  const audienceRecord = async () => {
+    counts.records++;
+    if (counts.records % 100_000 === 0) input.onProgress?.(counts.records);
+    if (!index && (delivered.index || input.spill.bytes > MAX_SPILL_BYTES)) index = await settle(delivered.index ?? (await input.members));
+  };
+
+  const handle = async (msg: Numbered<SingerMessage>) => {
     switch (msg.type) {
       case 'SCHEMA': {
         const props = JSON.stringify(Object.keys((msg.schema.properties as object | undefined) ?? {}).sort());
@@ -80,40 +93,59 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
           throw new InputError(msg.line, `SCHEMA for stream "${msg.stream}" changed its properties mid-stream`);
         }
         schemas.set(msg.stream, props);
-        continue;
+        return;
       }
       case 'STATE':
         tapState = msg.value;
-        continue;
+        return;
       case 'ACTIVATE_VERSION':
       case 'BATCH':
-        continue;
+        return;
       case 'RECORD':
         break;
     }
     if (!schemas.has(msg.stream)) throw new InputError(msg.line, `RECORD for stream "${msg.stream}" before its SCHEMA`);
     if (msg.stream === input.transactionalStream) {
       await input.spool.add({ kind: 'transactional', line: msg.line, record: msg.record });
-      continue;
+      return;
     }
     if (msg.stream !== input.audienceStream) {
       throw new InputError(msg.line, `RECORD for stream "${msg.stream}", but the audience stream is "${input.audienceStream}" (set audience_stream, or send one stream)`);
     }
-    counts.records++;
-    if (counts.records % 100_000 === 0) input.onProgress?.(counts.records);
-    if (!index && (delivered.index || input.spill.bytes > MAX_SPILL_BYTES)) index = await settle(delivered.index ?? (await input.members));
+    await audienceRecord();
     if (index) await differ.diff(msg, index);
     else digests.add(msg.line, differ.digest(msg.record));
+  };
+
+  for await (const msg of input.messages) await handle(msg);
+
+  // The rest of the input, digested on a worker: the main thread only settles digests, and parses a line itself
+  // only when it needs more than the digest.
+  for await (const block of input.blocks ?? []) {
+    const { kinds } = block;
+    for (let i = 0; i < kinds.length; i++) {
+      const kind = kinds[i];
+      if (kind === LineKind.Blank) continue;
+      const line = block.firstLine + i;
+      if (kind === LineKind.Digest && schemas.has(input.audienceStream)) {
+        await audienceRecord();
+        const d: Digest = { key: block.keys[i] as number, systemFp: block.systemFp[i] as number, customFp: block.customFp[i] as number };
+        if (!index) digests.add(line, d);
+        else if (!differ.settleUnchanged(d, index)) await differ.diff(parseRecord(block.lines()[i] as string, line), index);
+        continue;
+      }
+      const msg = parseSingerLine(block.lines()[i] as string, line);
+      if (msg) await handle(msg);
+    }
   }
   index ??= await settle(await input.members);
   return { tapState, samples: differ.samples, index, early };
 }
 
-/** What a record comes to before the index is known; undefined when it must be read again in any case. */
-interface Digest {
-  key: number;
-  systemFp: number;
-  customFp: number;
+function parseRecord(text: string, line: number): Numbered<RecordMessage> {
+  const msg = parseSingerLine(text, line);
+  if (msg?.type !== 'RECORD') throw new Error(`line ${line}: digested as a record, but it is not one`);
+  return msg;
 }
 
 /** The per-record diff: phone, duplicates, values, and the write it needs. */
@@ -123,23 +155,8 @@ class AudienceDiff {
 
   constructor(private readonly input: PlanInput) {}
 
-  /** The phone key as diff() would find it (for a canonical phone: as written), and the values' fingerprints. */
   digest(record: Record<string, unknown>): Digest | undefined {
-    const { plan, region } = this.input;
-    const raw = record[plan.phoneProperty];
-    let key: number | undefined;
-    if (typeof raw === 'string') {
-      const digits = this.canonicalDigits(raw);
-      if (digits !== undefined) key = Number(digits);
-    }
-    if (key === undefined) {
-      const r = normalizePhone(raw, region);
-      if (!r.ok) return undefined;
-      key = Number(r.phone);
-    }
-    const mapped = mapRecord(plan, record);
-    if (!mapped.ok) return undefined;
-    return { key, systemFp: fingerprint(mapped.values.system), customFp: fingerprint(mapped.values.custom) };
+    return digestRecord(record, this.input);
   }
 
   /** An unchanged member, settled from its digest alone; false when the record must be diffed in full. */
@@ -151,18 +168,6 @@ class AudienceDiff {
     return true;
   }
 
-  /**
-   * Digits of a phone that may be used as written: members Listrak already holds skip libphonenumber (the costly
-   * part) when written canonically. Without a `+`, only a number that starts with the region's own calling code
-   * and is long enough to carry it can be read as already international; anything else is parsed properly.
-   */
-  private canonicalDigits(raw: string): string | undefined {
-    const { callingCode } = this.input;
-    const plus = raw.charCodeAt(0) === 43;
-    const digits = plus ? raw.slice(1) : raw;
-    return isCanonicalShape(digits) && (plus || (digits.startsWith(callingCode) && digits.length >= 10 + callingCode.length)) ? digits : undefined;
-  }
-
   async diff(msg: Numbered<RecordMessage>, index: MemberIndex): Promise<void> {
     const { plan, optOuts, region, spool, rejects, counts } = this.input;
     const record = msg.record;
@@ -170,7 +175,7 @@ class AudienceDiff {
     let phone: string | undefined;
     let at = -1;
     if (typeof raw === 'string') {
-      const digits = this.canonicalDigits(raw);
+      const digits = canonicalDigits(raw, this.input.callingCode);
       if (digits !== undefined) {
         at = index.find(Number(digits));
         if (at >= 0) phone = digits;

@@ -2,15 +2,22 @@
  * Phase 2, members: page through the list's current members into the compact MemberIndex.
  *
  * The main thread makes the calls (one HTTP layer: rate limit, retries, token) and hands each page's bytes to a
- * worker thread that parses and indexes them (members-worker.ts). The worker answers a page's cursor as soon as it
- * has parsed it, so Listrak serves page n+1 while page n is indexed, and the main thread stays free for the
- * audience meanwhile.
+ * worker thread that parses it and collects its members' keys and fingerprints (members-worker.ts); the workers'
+ * collections are merged into the index at the end. The next page is asked for as soon as its cursor is known, so
+ * Listrak serves it while the workers parse, and the main thread stays free for the audience meanwhile.
  */
 import { Worker } from 'node:worker_threads';
 import type { SmsApi } from '../listrak/sms.js';
 import type { PlanInput } from './fields.js';
-import { MemberIndex } from './members.js';
+import { buildMemberIndex, type MemberIndex } from './members.js';
 import type { FromMembersWorker, MembersWorkerData, ToMembersWorker } from './members-worker.js';
+import { ReplyQueue, WORKER_HEAP } from './worker-replies.js';
+
+/**
+ * Parsing threads. One: measured on a million members with the audience read beside it, a second worker did not
+ * shorten the phase (the cores are already busy) and cost some 40 MB more memory.
+ */
+const WORKERS = 1;
 
 export async function readMembers(
   api: SmsApi,
@@ -22,8 +29,16 @@ export async function readMembers(
   onPage?: (membersSoFar: number) => void,
 ): Promise<MemberIndex> {
   const data: MembersWorkerData = { planInput, region };
-  const worker = new Worker(new URL('./members-worker.js', import.meta.url), { workerData: data });
-  const replies = new ReplyQueue(worker);
+  const pool: { worker: Worker; replies: ReplyQueue<FromMembersWorker> }[] = [];
+  // A worker is started when a page needs it: a one-page list starts one.
+  const workerFor = (pageNo: number) => {
+    const i = (pageNo - 1) % WORKERS;
+    if (!pool[i]) {
+      const worker = new Worker(new URL('./members-worker.js', import.meta.url), { workerData: data, resourceLimits: WORKER_HEAP });
+      pool[i] = { worker, replies: new ReplyQueue<FromMembersWorker>(worker, 'members') };
+    }
+    return pool[i];
+  };
   try {
     const seen = new Set<string>();
     let next: Promise<Buffer> | undefined;
@@ -34,36 +49,43 @@ export async function readMembers(
         seen.add(cursor);
       }
       next = api.getMembersPageBytes(listId, cursor, pageSize);
-      // Keep a rejected read-ahead from surfacing as unhandled while the worker's answers are awaited.
+      // Keep a rejected read-ahead from surfacing as unhandled while the workers' answers are awaited.
       next.catch(() => {});
     };
     fetchPage(null);
-    /** Pages handed to the worker whose answer is not read yet, with the cursor seen in their bytes. */
-    const inWorker: (string | null | undefined)[] = [];
+    let members = 0;
+    /** Pages handed to a worker whose answer is not read yet, in page order, with the cursor seen in their bytes. */
+    const parsing: { replies: ReplyQueue<FromMembersWorker>; peeked: string | null | undefined }[] = [];
     for (let pageNo = 1; next; pageNo++) {
       const bytes: Buffer = await next;
       next = undefined;
       signal.throwIfAborted();
-      // The next page is asked for as soon as its cursor is known: read off the bytes when possible, so Listrak
-      // serves it while the worker parses this one (the worker checks it against the parsed page).
-      const early = peekCursor(bytes);
-      postPage(worker, bytes, pageNo, early);
-      inWorker.push(early);
-      if (typeof early === 'string') fetchPage(early);
-      // With a page in flight, wait only for the worker's previous page (memory stays at a few pages); without
-      // one, for every answer: the last page's, or the one whose cursor only the worker's parse can give.
-      while (inWorker.length > (next ? 1 : 0)) {
-        const peeked = inWorker.shift();
-        const reply = await replies.next('cursor');
-        onPage?.(reply.members);
-        if (peeked === undefined && reply.cursor !== null) fetchPage(reply.cursor);
+      // Read the cursor off the bytes when possible, so Listrak serves the next page while this one is parsed
+      // (the worker checks it against the parsed page).
+      const peeked = peekCursor(bytes);
+      const w = workerFor(pageNo);
+      postPage(w.worker, bytes, pageNo, peeked);
+      parsing.push({ replies: w.replies, peeked });
+      if (typeof peeked === 'string') fetchPage(peeked);
+      // With a page in flight, leave each worker a page or so to parse (memory stays at a few pages);
+      // without one, read every answer: the last page's, or the one whose cursor only a worker's parse can give.
+      while (parsing.length > (next ? WORKERS : 0)) {
+        const page = parsing.shift() as (typeof parsing)[number];
+        const reply = await page.replies.next('cursor');
+        members += reply.members;
+        onPage?.(members);
+        if (page.peeked === undefined && reply.cursor !== null) fetchPage(reply.cursor);
       }
     }
-    worker.postMessage({ type: 'build' } satisfies ToMembersWorker);
-    const built = await replies.next('index');
-    return new MemberIndex(built.keys, built.systemFp, built.customFp, new Uint8Array(built.keys.length), built.rawPhones, built.unmatchable);
+    const parts = await Promise.all(
+      pool.map(async ({ worker, replies }) => {
+        worker.postMessage({ type: 'build' } satisfies ToMembersWorker);
+        return replies.next('parts');
+      }),
+    );
+    return buildMemberIndex(parts);
   } finally {
-    await worker.terminate();
+    await Promise.all(pool.map(({ worker }) => worker.terminate()));
   }
 }
 
@@ -90,43 +112,4 @@ export function peekCursor(bytes: Buffer): string | null | undefined {
   if (!m) return undefined;
   const value = JSON.parse(m[1] as string) as string | null;
   return value === '' ? null : value;
-}
-
-/** The worker's answers in order; an error answer, a crash or an early exit rejects the waiting reader. */
-class ReplyQueue {
-  private readonly queue: FromMembersWorker[] = [];
-  private waiter?: { resolve: (m: FromMembersWorker) => void; reject: (e: Error) => void };
-  private failure?: Error;
-
-  constructor(worker: Worker) {
-    worker.on('message', (m: FromMembersWorker) => this.push(m));
-    worker.on('error', (e) => this.fail(e));
-    worker.on('exit', (code) => this.fail(new Error(`the members worker stopped (exit code ${code})`)));
-  }
-
-  async next<K extends FromMembersWorker['type']>(type: K): Promise<Extract<FromMembersWorker, { type: K }>> {
-    const m = this.queue.shift() ?? (await this.wait());
-    if (m.type === 'error') throw new Error(m.message);
-    if (m.type !== type) throw new Error(`members worker: expected ${type}, got ${m.type}`);
-    return m as Extract<FromMembersWorker, { type: K }>;
-  }
-
-  private wait(): Promise<FromMembersWorker> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
-  }
-
-  private push(m: FromMembersWorker) {
-    const w = this.waiter;
-    this.waiter = undefined;
-    if (w) w.resolve(m);
-    else this.queue.push(m);
-  }
-
-  private fail(e: Error) {
-    this.failure ??= e;
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.reject(this.failure);
-  }
 }

@@ -15,7 +15,9 @@ import type { ListrakHttp } from '../listrak/http.js';
 import type { SmsApi } from '../listrak/sms.js';
 import type { Logger } from '../log.js';
 import { maskPhone } from '../redact.js';
-import { readSinger } from '../singer/reader.js';
+import { parseSingerLine, readSinger, type SingerReader } from '../singer/reader.js';
+import type { Numbered, SingerMessage } from '../singer/messages.js';
+import { digestBlocks } from './block-digester.js';
 import type { SingerWriter } from '../singer/writer.js';
 import { openSender, sendBatches, transactionalBatches } from '../transactional/phase.js';
 import { applyWrites, unsubscribeUnseen, type ApplyContext } from './apply.js';
@@ -103,11 +105,11 @@ class Run {
     const spool = new WriteSpool();
     const spill = new InputSpill(spool.dir);
     try {
-      const source = readSinger(spill.tap(this.deps.input))[Symbol.asyncIterator]();
+      const source = readSinger(spill.tap(this.deps.input));
       const head = await readInputHead(source, { audience: config.audience_stream, transactional: config.transactional_stream });
       const rejects = new RejectSink(config.rejects_file, this.counts);
       try {
-        if (head.audience) return await this.audience(head, head.audience, spool, spill, rejects);
+        if (head.audience) return await this.audience(head, head.audience, source, spool, spill, rejects);
         await spill.stop();
         return await this.transactionalOnly(head, rejects);
       } finally {
@@ -136,7 +138,7 @@ class Run {
     return this.finish('transactional texts sent');
   }
 
-  private async audience(head: InputHead, audience: AudienceHead, spool: WriteSpool, spill: InputSpill, rejects: RejectSink): Promise<SyncResult> {
+  private async audience(head: InputHead, audience: AudienceHead, source: SingerReader, spool: WriteSpool, spill: InputSpill, rejects: RejectSink): Promise<SyncResult> {
     const { config, api, logger } = this.deps;
     const counts = this.counts;
     if (config.phone_list_id === undefined) throw new ConfigError(`invalid config: phone_list_id: required when the input has an audience stream ("${audience.stream}")`);
@@ -169,8 +171,16 @@ class Run {
     memberIndex.catch((e: unknown) => spill.abort(e instanceof Error ? e : new Error(String(e))));
     let planned: Awaited<ReturnType<typeof planAudience>>;
     try {
+      // The head was parsed here; the rest is parsed and digested on a worker thread, block by block.
+      const rest = source.detach();
       planned = await planAudience({
-        messages: head.messages,
+        messages: headMessages(head.buffered, rest.lines, rest.firstLine),
+        blocks: digestBlocks(rest.blocks, rest.firstLine + rest.lines.length, {
+          planInput,
+          region: prepared.region,
+          callingCode: prepared.callingCode,
+          audienceStream: audience.stream,
+        }),
         audienceStream: audience.stream,
         transactionalStream: config.transactional_stream,
         plan,
@@ -279,4 +289,13 @@ function take<T>(it: Iterable<T>, n: number): T[] {
     out.push(v);
   }
   return out;
+}
+
+/** The messages read by the head, then the lines already split after them, parsed one by one as asked for. */
+function* headMessages(buffered: Numbered<SingerMessage>[], lines: string[], firstLine: number): Generator<Numbered<SingerMessage>> {
+  yield* buffered;
+  for (let i = 0; i < lines.length; i++) {
+    const msg = parseSingerLine(lines[i] as string, firstLine + i);
+    if (msg) yield msg;
+  }
 }

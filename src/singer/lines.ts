@@ -1,68 +1,115 @@
 /**
- * The lines of a byte stream, a chunk's worth at a time. Lines end as readline's do with `crlfDelay: Infinity`:
- * at `\n`, `\r\n` or a lone `\r`, and a last line without an ending still counts. Reading in batches rather than
- * line by line (readline's async iterator) takes a few async steps per chunk instead of per line: measured on a
- * million-record audience, most of the reader's own cost.
+ * The lines of a byte stream. Lines end as readline's do with `crlfDelay: Infinity`: at `\n`, `\r\n` or a lone
+ * `\r`, and a last line without an ending still counts.
+ *
+ * The stream is first cut into line-aligned blocks: byte ranges that end where a line ends, so a block can be
+ * split into lines on its own, on this thread or another (UTF-8 never puts a `\n` or `\r` byte inside a
+ * character). Reading a block of lines at a time rather than line by line (readline's async iterator) takes a few
+ * async steps per chunk instead of per line: measured on a million-record audience, most of the reader's own cost.
  */
-import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 
+const LF = 0x0a;
+const CR = 0x0d;
 const LINE_END = /\r\n|\n|\r/;
 
+/** An unterminated line grew past the limit; `line` is its number where the reader knows it (else undefined). */
 export class LineTooLong extends Error {
-  constructor(readonly line: number, readonly limit: number) {
-    super(`line is longer than ${limit} characters`);
+  constructor(
+    readonly limitBytes: number,
+    readonly line?: number,
+  ) {
+    super(`line is longer than ${limitBytes} bytes`);
   }
 }
 
-/** Batches of lines, in order; `maxLineChars` bounds the memory one unterminated line may take. */
-export async function* lineBatches(input: Readable | AsyncIterable<Buffer | string>, maxLineChars = Infinity): AsyncGenerator<string[]> {
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  let lines = 0;
+/** Where a block may end: after the last line end that cannot be the first half of a `\r\n`. 0: nowhere yet. */
+function blockEnd(data: Buffer): number {
+  const lf = data.lastIndexOf(LF);
+  let cr = data.lastIndexOf(CR);
+  if (cr === data.length - 1) cr = cr > 0 ? data.lastIndexOf(CR, cr - 1) : -1;
+  return Math.max(lf, cr) + 1;
+}
+
+/** The input cut into line-aligned blocks; `maxLineBytes` bounds the memory one unterminated line may take. */
+export async function* lineAlignedBlocks(input: Readable | AsyncIterable<Buffer | string>, maxLineBytes = Infinity): AsyncGenerator<Buffer> {
+  let carry: Buffer | undefined;
   for await (const chunk of input as AsyncIterable<Buffer | string>) {
-    let text = carry + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
-    // A chunk that ends in `\r` may be the first half of `\r\n`: keep the `\r` with the unfinished line.
-    const heldCr = text.endsWith('\r');
-    if (heldCr) text = text.slice(0, -1);
-    const parts = text.split(LINE_END);
-    carry = (parts.pop() as string) + (heldCr ? '\r' : '');
-    lines += parts.length;
-    if (carry.length > maxLineChars) throw new LineTooLong(lines + 1, maxLineChars);
-    if (parts.length) yield parts;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const data = carry ? Buffer.concat([carry, bytes]) : bytes;
+    const end = blockEnd(data);
+    carry = end < data.length ? data.subarray(end) : undefined;
+    if (carry && carry.length > maxLineBytes) throw new LineTooLong(maxLineBytes);
+    if (end > 0) yield data.subarray(0, end);
   }
-  const rest = carry + decoder.end();
-  if (rest.length === 0) return;
-  const parts = rest.split(LINE_END);
-  if (parts[parts.length - 1] === '') parts.pop();
-  if (parts.length) yield parts;
+  if (carry) yield carry;
 }
 
-/** One line at a time, numbered from 1, read a batch at a time underneath. */
+/** A block's lines. */
+export function splitBlock(block: Buffer): string[] {
+  const lines = block.toString('utf8').split(LINE_END);
+  // The block's own last line end leaves an empty piece after it; a last line without an ending does not.
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** Batches of lines, in order: a block's worth at a time. */
+export async function* lineBatches(input: Readable | AsyncIterable<Buffer | string>, maxLineBytes = Infinity): AsyncGenerator<string[]> {
+  let lines = 0;
+  try {
+    for await (const block of lineAlignedBlocks(input, maxLineBytes)) {
+      const batch = splitBlock(block);
+      lines += batch.length;
+      yield batch;
+    }
+  } catch (e) {
+    if (e instanceof LineTooLong) throw new LineTooLong(e.limitBytes, lines + 1);
+    throw e;
+  }
+}
+
+/**
+ * One line at a time, numbered from 1, split a block at a time underneath. detach() hands over what is left: the
+ * lines already split, then the blocks not yet split (for a reader that splits them elsewhere).
+ */
 export class LineReader {
-  private readonly batches: AsyncGenerator<string[]>;
+  private readonly blocks: AsyncGenerator<Buffer>;
   private batch: string[] = [];
   private at = 0;
   /** Number of the line last returned. */
   line = 0;
 
-  constructor(input: Readable | AsyncIterable<Buffer | string>, maxLineChars?: number) {
-    this.batches = lineBatches(input, maxLineChars);
+  constructor(input: Readable | AsyncIterable<Buffer | string>, maxLineBytes?: number) {
+    this.blocks = lineAlignedBlocks(input, maxLineBytes);
   }
 
   /** The next line, or undefined at the end of the input. */
   async next(): Promise<string | undefined> {
     while (this.at >= this.batch.length) {
-      const b = await this.batches.next();
+      let b: IteratorResult<Buffer>;
+      try {
+        b = await this.blocks.next();
+      } catch (e) {
+        if (e instanceof LineTooLong) throw new LineTooLong(e.limitBytes, this.line + 1);
+        throw e;
+      }
       if (b.done) return undefined;
-      this.batch = b.value;
+      this.batch = splitBlock(b.value);
       this.at = 0;
     }
     this.line++;
     return this.batch[this.at++];
   }
 
+  /** The lines split but not yet returned (numbered from line + 1), and the blocks after them. */
+  detach(): { lines: string[]; blocks: AsyncGenerator<Buffer> } {
+    const lines = this.batch.slice(this.at);
+    this.batch = [];
+    this.at = 0;
+    return { lines, blocks: this.blocks };
+  }
+
   async close(): Promise<void> {
-    await this.batches.return(undefined);
+    await this.blocks.return(undefined);
   }
 }

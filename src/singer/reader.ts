@@ -40,35 +40,55 @@ export function parseSingerLine(text: string, line: number): Numbered<SingerMess
   return { ...parsed.data, line };
 }
 
+/** An unterminated line may take this much memory before the input is refused (16M characters, in UTF-8). */
+const MAX_LINE_BYTES = 4 * MAX_LINE_CHARS;
+
 /**
  * The messages of a JSONL stream, in order. A hand-made iterator rather than an async generator: each message then
  * costs one resolved promise, not a generator's several steps, which shows at a million records.
  * A stream cut mid-line fails on that last line.
  */
-export function readSinger(input: Readable | AsyncIterable<Buffer | string>): AsyncIterableIterator<Numbered<SingerMessage>> {
-  const lines = new LineReader(input, MAX_LINE_CHARS);
-  const iterator: AsyncIterableIterator<Numbered<SingerMessage>> = {
-    async next() {
-      for (;;) {
-        let text: string | undefined;
-        try {
-          text = await lines.next();
-        } catch (e) {
-          if (e instanceof LineTooLong) throw new InputError(e.line, e.message);
-          throw e;
-        }
-        if (text === undefined) return { done: true, value: undefined };
-        const msg = parseSingerLine(text, lines.line);
-        if (msg) return { done: false, value: msg };
+export class SingerReader implements AsyncIterableIterator<Numbered<SingerMessage>> {
+  private readonly lines: LineReader;
+
+  constructor(input: Readable | AsyncIterable<Buffer | string>) {
+    this.lines = new LineReader(input, MAX_LINE_BYTES);
+  }
+
+  async next(): Promise<IteratorResult<Numbered<SingerMessage>, undefined>> {
+    for (;;) {
+      let text: string | undefined;
+      try {
+        text = await this.lines.next();
+      } catch (e) {
+        if (e instanceof LineTooLong) throw new InputError(e.line ?? this.lines.line + 1, e.message);
+        throw e;
       }
-    },
-    async return() {
-      await lines.close();
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+      if (text === undefined) return { done: true, value: undefined };
+      const msg = parseSingerLine(text, this.lines.line);
+      if (msg) return { done: false, value: msg };
+    }
+  }
+
+  async return(): Promise<IteratorResult<Numbered<SingerMessage>, undefined>> {
+    await this.lines.close();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /**
+   * Stop reading messages here and hand over the rest: the lines already split (numbered from firstLine), then the
+   * raw line-aligned blocks, for a reader that parses them on other threads (audience/digests.ts).
+   */
+  detach(): { firstLine: number; lines: string[]; blocks: AsyncGenerator<Buffer> } {
+    const firstLine = this.lines.line + 1;
+    return { firstLine, ...this.lines.detach() };
+  }
+}
+
+export function readSinger(input: Readable | AsyncIterable<Buffer | string>): SingerReader {
+  return new SingerReader(input);
 }
