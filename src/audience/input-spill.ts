@@ -24,16 +24,14 @@ export class InputSpill {
   private pendingBytes = 0;
   private written = 0;
   private failure?: Error;
-  /** Rejects when abort() is called: the input's reading stops then, whatever the input is waiting for. */
-  private readonly aborted: Promise<never>;
-  private abortWith: (e: Error) => void = () => {};
+  /** Set by abort(); the chunk being waited for is abandoned at once, whatever the input is waiting for. */
+  private abortError?: Error;
+  private rejectWait?: (e: Error) => void;
 
   constructor(dir: string) {
     this.path = join(dir, 'input.jsonl');
     this.out = createWriteStream(this.path);
     this.out.on('error', (e) => (this.failure ??= e));
-    this.aborted = new Promise<never>((_, reject) => (this.abortWith = reject));
-    this.aborted.catch(() => {});
   }
 
   /** Bytes copied so far. */
@@ -47,7 +45,13 @@ export class InputSpill {
     const chunks = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const next = await Promise.race([chunks.next(), this.aborted]);
+        // Not Promise.race with a long-lived promise: each race would leave it a reaction holding its chunk.
+        const next = await new Promise<IteratorResult<Buffer | string>>((resolve, reject) => {
+          if (this.abortError) return reject(this.abortError);
+          this.rejectWait = reject;
+          chunks.next().then(resolve, reject);
+        });
+        this.rejectWait = undefined;
         if (next.done) return;
         const chunk = next.value;
         if (this.out) {
@@ -77,7 +81,8 @@ export class InputSpill {
 
   /** Fail the reading of the input with this error (the members phase failed: stop reading the audience). */
   abort(e: Error) {
-    this.abortWith(e);
+    this.abortError ??= e;
+    this.rejectWait?.(e);
     this.input?.destroy(e);
   }
 
