@@ -17,6 +17,8 @@ const AREA_CODES = [
 
 export const SENDER_CODE = 1001;
 export const LIST = 2002;
+/** Another list on the sender code, where most of the new people already on the sender code are members. */
+export const OTHER_LIST = 2003;
 export const STORE_FIELD = 31;
 export const POINTS_FIELD = 32;
 
@@ -58,13 +60,17 @@ export function person(k: number): Person {
   return { email: `u${k}@example.com`, firstName: `F${k}`, lastName: `L${k}`, postalCode: String(10000 + (k % 90000)), store: `Store ${k % 50}`, points: k % 1000 };
 }
 
-/** Churn: 5% of members leave, 5% change a system field, 5% a custom one; 5% new people join (half known). */
+/**
+ * Churn: 5% of members leave, 5% change a system field, 5% a custom one; 5% new people join. Half of those are
+ * already on the sender code: 19 in 20 of them as members of another list, the rest on no list at all.
+ */
 export const churn = {
   removed: (i: number) => i % 20 === 0,
   systemChange: (i: number) => i % 20 === 1,
   customChange: (i: number) => i % 20 === 11,
   newCount: (members: number) => Math.floor(members / 20),
   knownToSenderCode: (j: number) => j % 2 === 0,
+  onOtherList: (j: number) => j % 40 !== 0,
 };
 
 /** The audience record of member i (or new person k = members + j) in a scenario. */

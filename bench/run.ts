@@ -194,15 +194,27 @@ async function main() {
   const ch = part('churn') ? await runScenario('churn', size, { latencyMs: 20, rps: churnRps, concurrency: Math.ceil((churnRps * 0.02) * 1.6) }) : undefined;
   figures.churn = ch;
   if (ch) {
-  const c = ch.counts as { planned: { new: number; changedSystem: number; changedCustomOnly: number }; write_calls: { new: number; update: number; import: number }; phase_seconds: Record<string, number> };
-  const perNew = c.write_calls.new / c.planned.new;
+  const c = ch.counts as {
+    planned: { new: number; changedSystem: number; changedCustomOnly: number };
+    write_calls: { new: number; update: number; import: number };
+    reads_for_new: { lookups: number; list_pages: number };
+    phase_seconds: Record<string, number>;
+  };
+  // Everything a new contact costs: its writes, any lookup, and its share of the other lists read in bulk.
+  const perNew = (c.write_calls.new + c.reads_for_new.lookups + c.reads_for_new.list_pages) / c.planned.new;
   const lookups = ch.calls.Contact_GetContactResource ?? 0;
   const writePhaseCalls = lookups + (ch.calls.Contact_PostContactListResource ?? 0) + (ch.calls.ContactListSubscription_PostContactListSubscription ?? 0) + (ch.calls.Contact_PutContactResource ?? 0) + (ch.calls.ContactListSubscription_DeleteUnsubscribeContactListSubscription ?? 0);
   const writeSeconds = (c.phase_seconds.writes ?? 0) + (c.phase_seconds.unsubscribe ?? 0);
   const achieved = writePhaseCalls / writeSeconds;
-  const unchangedCalls = lookups - c.planned.new + ((ch.calls.Contact_PutContactResource ?? 0) - c.planned.changedSystem);
+  const unchangedCalls = lookups - c.reads_for_new.lookups + (c.write_calls.update - c.planned.changedSystem);
   targets.push(
-    { name: 'churn: write calls per new contact', value: perNew.toFixed(3), goal: '≤ 1.1 (common connector: 2)', ok: perNew <= 1.1, invariant: true },
+    {
+      name: 'churn: calls per new contact',
+      value: `${perNew.toFixed(3)} (${c.write_calls.new.toLocaleString('en-US')} writes, ${c.reads_for_new.lookups.toLocaleString('en-US')} lookups, ${c.reads_for_new.list_pages} list pages)`,
+      goal: '≤ 1.1 (common connector: 2)',
+      ok: perNew <= 1.1,
+      invariant: true,
+    },
     { name: 'churn: calls for unchanged contacts', value: String(unchangedCalls), goal: '0', ok: unchangedCalls === 0, invariant: true },
     { name: 'churn: custom-only changes batched', value: `${c.planned.changedCustomOnly.toLocaleString('en-US')} rows in ${c.write_calls.import} import(s)`, goal: 'imports, not PUTs', ok: c.write_calls.import >= 1 && c.write_calls.import <= 2, invariant: true },
     { name: 'churn: achieved request rate', value: `${Math.round(achieved)} req/s of ${churnRps}`, goal: '≥ 90%', ok: achieved >= 0.9 * churnRps, invariant: false },

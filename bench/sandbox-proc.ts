@@ -5,7 +5,7 @@
  */
 import { contactPageJson } from '../src/sandbox/routes.js';
 import { startSandbox } from '../src/sandbox/server.js';
-import { LIST, POINTS_FIELD, SENDER_CODE, STORE_FIELD, canonicalPhone, churn, person, type Scenario } from './data.js';
+import { LIST, OTHER_LIST, POINTS_FIELD, SENDER_CODE, STORE_FIELD, canonicalPhone, churn, person, type Scenario } from './data.js';
 
 const members = Number(process.argv[2]);
 const scenario = process.argv[3] as Scenario;
@@ -15,7 +15,10 @@ const sandbox = await startSandbox({
   seed: {
     clients: [{ client_id: 'bench', client_secret: 'bench-secret' }],
     senderCodes: [{ shortCodeId: SENDER_CODE, country: 'US' }],
-    lists: [{ phoneListId: LIST, senderCodeId: SENDER_CODE, phoneListName: 'Bench' }],
+    lists: [
+      { phoneListId: LIST, senderCodeId: SENDER_CODE, phoneListName: 'Bench' },
+      { phoneListId: OTHER_LIST, senderCodeId: SENDER_CODE, phoneListName: 'Other program' },
+    ],
     profileFields: [
       { segmentationFieldId: STORE_FIELD, segmentationFieldName: 'Favorite Store', dataType: 'Text', maxLength: 40 },
       { segmentationFieldId: POINTS_FIELD, segmentationFieldName: 'Loyalty Points', dataType: 'Number' },
@@ -41,7 +44,7 @@ function seed(k: number, lists: number[]) {
 for (let i = 0; i < members; i++) seed(i, [LIST]);
 if (scenario === 'churn') {
   const n = churn.newCount(members);
-  for (let j = 0; j < n; j++) if (churn.knownToSenderCode(j)) seed(members + j, []);
+  for (let j = 0; j < n; j++) if (churn.knownToSenderCode(j)) seed(members + j, churn.onOtherList(j) ? [OTHER_LIST] : []);
 }
 // Serialize every contact now, as a real server's own CPU would serve them: the timed sync then shares the cores
 // only with the sandbox's page assembly, not with a million first-time serializations.

@@ -13,6 +13,8 @@ import type { ContactImporter } from './imports.js';
 import type { RejectSink } from './rejects.js';
 import type { SyncCounts } from './report.js';
 import type { PlannedWrite, WriteSpool } from './spool.js';
+import type { KnownContact } from './sender-knowledge.js';
+import { maskPhone } from '../redact.js';
 
 export interface ApplyContext {
   api: SmsApi;
@@ -23,6 +25,14 @@ export interface ApplyContext {
   importer: ContactImporter;
   concurrency: number;
   batchSize: number;
+  /** New phones already on the sender code (sender-knowledge.ts), with their stored fields' fingerprints. */
+  known: Map<number, KnownContact>;
+  /**
+   * Whether an unknown phone is created outright (many new contacts: the known ones were read in bulk) or looked up
+   * first (a few: a failed create is not worth sparing a lookup); and creates that made a contact, and creates that
+   * found one already there, which switch a create-first sync to lookups when most unknown phones exist after all.
+   */
+  adaptive: { createFirst: boolean; created: number; found: number };
 }
 
 export async function applyWrites(ctx: ApplyContext, spool: WriteSpool): Promise<void> {
@@ -69,53 +79,83 @@ async function put(ctx: ApplyContext, w: ContactWrite, values: ContactValues, wi
 }
 
 /**
- * A phone not on the list. Get Contact (a read) tells whether it exists on the sender code: if not, one Create
- * call makes and subscribes it; if so, one Subscribe call, plus an update only where its stored fields differ.
+ * A phone not on the list, in the fewest calls: one for nearly every new contact, where the common connector makes
+ * two (a lookup, then a subscribe or create).
+ *  - Known to the sender code (a member of another of its lists, sender-knowledge.ts): Subscribe, plus an update
+ *    only where its stored fields differ.
+ *  - Otherwise Create, which makes and subscribes it; if it exists after all (ERROR_PHONE_NUMBER_FOUND), a lookup
+ *    and the known path. When most creates turn out to exist, the rest are looked up first instead, as are all
+ *    phones of a sync with too few new ones for the bulk read (see ApplyContext.adaptive).
  */
 async function addContact(ctx: ApplyContext, w: ContactWrite): Promise<void> {
-  const { api, list, counts } = ctx;
-  let existing = await lookup(api, w.phone);
-  if (!existing) {
-    try {
-      counts.writes.new++;
-      await api.createContact(list.phoneListId, contactBody(ctx.plan, w.phone, w.values, { system: true, custom: true, omitEmpty: true }));
-      counts.add(list.requireDoubleOptIn ? 'pending' : 'created');
-      return;
-    } catch (e) {
-      if (isPerContact(e)) return rejectFromListrak(ctx, w, e as ListrakError, 'create');
-      // Created meanwhile (or by an earlier attempt whose answer was lost): continue as an existing contact.
-      if (!isCode(e, 'ERROR_PHONE_NUMBER_FOUND')) throw e;
-      existing = await lookup(api, w.phone);
-      if (!existing) throw e;
-    }
+  const known = ctx.known.get(Number(w.phone));
+  if (known) {
+    const outcome = await subscribe(ctx, w);
+    if (outcome !== 'missing') return outcome === 'rejected' ? undefined : syncFields(ctx, w, known);
+    // Gone from the sender code since its list was read: create it.
   }
-  if (existing.optedOut) {
-    counts.add('opted_out');
-    return;
+  const { createFirst, created, found } = ctx.adaptive;
+  if (!createFirst || (found >= 10 && found > created)) {
+    const existing = await lookup(ctx, w.phone);
+    if (existing) return addExisting(ctx, w, existing);
   }
-  const subscribed = await subscribe(ctx, w);
-  if (subscribed === 'rejected') return;
+  await createOrSubscribe(ctx, w);
+}
 
-  const stored = storedValues(ctx.plan, existing);
-  const systemDiffers = fingerprint(stored.system) !== fingerprint(w.values.system);
-  const customDiffers = fingerprint(stored.custom) !== fingerprint(w.values.custom);
-  if (systemDiffers) await put(ctx, w, w.values, customDiffers);
-  else if (customDiffers) {
-    await ctx.importer.add(w.phone, w.values.custom);
-    counts.add('import_rows');
+async function createOrSubscribe(ctx: ApplyContext, w: ContactWrite): Promise<void> {
+  const { api, list, counts } = ctx;
+  try {
+    counts.writes.new++;
+    await api.createContact(list.phoneListId, contactBody(ctx.plan, w.phone, w.values, { system: true, custom: true, omitEmpty: true }));
+    counts.add(list.requireDoubleOptIn ? 'pending' : 'created');
+    ctx.adaptive.created++;
+  } catch (e) {
+    if (isPerContact(e)) return rejectFromListrak(ctx, w, e as ListrakError, 'create');
+    // Already on the sender code (or created by an earlier attempt whose answer was lost): subscribe it instead.
+    if (!isCode(e, 'ERROR_PHONE_NUMBER_FOUND')) throw e;
+    ctx.adaptive.found++;
+    const existing = await lookup(ctx, w.phone);
+    if (!existing) throw e;
+    await addExisting(ctx, w, existing);
   }
 }
 
-async function lookup(api: SmsApi, phone: string): Promise<ContactDetails | undefined> {
+/** A contact that exists on the sender code, as Get Contact shows it. */
+async function addExisting(ctx: ApplyContext, w: ContactWrite, existing: ContactDetails): Promise<void> {
+  if (existing.optedOut) {
+    ctx.counts.add('opted_out');
+    return;
+  }
+  const outcome = await subscribe(ctx, w);
+  if (outcome === 'rejected') return;
+  if (outcome === 'missing') throw new Error(`subscribe ${maskPhone(w.phone)}: Listrak no longer finds the contact it just showed`);
+  const stored = storedValues(ctx.plan, existing);
+  await syncFields(ctx, w, { systemFp: fingerprint(stored.system), customFp: fingerprint(stored.custom) });
+}
+
+/** After a subscribe: write the audience's values where the stored ones differ (custom-only changes by import). */
+async function syncFields(ctx: ApplyContext, w: ContactWrite, stored: KnownContact): Promise<void> {
+  const systemDiffers = stored.systemFp !== fingerprint(w.values.system);
+  const customDiffers = stored.customFp !== fingerprint(w.values.custom);
+  if (systemDiffers) await put(ctx, w, w.values, customDiffers);
+  else if (customDiffers) {
+    await ctx.importer.add(w.phone, w.values.custom);
+    ctx.counts.add('import_rows');
+  }
+}
+
+async function lookup(ctx: ApplyContext, phone: string): Promise<ContactDetails | undefined> {
+  ctx.counts.readsForNew.lookups++;
   try {
-    return await api.getContact(phone);
+    return await ctx.api.getContact(phone);
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;
   }
 }
 
-async function subscribe(ctx: ApplyContext, w: ContactWrite): Promise<'subscribed' | 'pending' | 'rejected'> {
+/** Subscribe to the list; 'missing' when the number is not on the sender code. */
+async function subscribe(ctx: ApplyContext, w: ContactWrite): Promise<'subscribed' | 'pending' | 'rejected' | 'missing'> {
   const { api, list, counts } = ctx;
   if (list.requireDoubleOptIn) {
     // Already waiting for the person's confirmation: asking again would only fail (or re-send the opt-in text).
@@ -140,6 +180,7 @@ async function subscribe(ctx: ApplyContext, w: ContactWrite): Promise<'subscribe
       counts.add('pending');
       return 'pending';
     }
+    if (isNotFound(e)) return 'missing';
     if (isPerContact(e)) {
       rejectFromListrak(ctx, w, e as ListrakError, 'subscribe');
       return 'rejected';

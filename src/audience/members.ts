@@ -7,6 +7,7 @@
  * about them (unsubscribe) must name the number as Listrak has it.
  */
 import { indexOfKey } from './keys.js';
+import { grown } from './typed.js';
 
 export class MemberIndex {
   constructor(
@@ -80,14 +81,9 @@ export class MemberIndexBuilder {
 
   private grow() {
     const size = this.keys.length * 2;
-    const grow = (a: Float64Array) => {
-      const b = new Float64Array(size);
-      b.set(a);
-      return b;
-    };
-    this.keys = grow(this.keys);
-    this.sys = grow(this.sys);
-    this.cus = grow(this.cus);
+    this.keys = grown(this.keys, size);
+    this.sys = grown(this.sys, size);
+    this.cus = grown(this.cus, size);
   }
 
   /** What was collected, unsorted, trimmed to size: to send to another thread, or build with buildMemberIndex. */

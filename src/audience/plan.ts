@@ -22,6 +22,7 @@ import type { SortedKeys } from './keys.js';
 import type { RejectSink } from './rejects.js';
 import type { SyncCounts } from './report.js';
 import type { WriteSpool } from './spool.js';
+import { grown } from './typed.js';
 
 /** Past this much input copied to disk, reading waits for the member index instead of copying more. */
 const MAX_SPILL_BYTES = 2 ** 30;
@@ -288,19 +289,10 @@ class Digests {
 
   private grow() {
     const size = this.lines.length * 2;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(size);
-      b.set(a);
-      return b;
-    };
-    const lines = new Uint32Array(size);
-    lines.set(this.lines);
-    const valid = new Uint8Array(size);
-    valid.set(this.valid);
-    this.lines = lines;
-    this.valid = valid;
-    this.keys = f64(this.keys);
-    this.sys = f64(this.sys);
-    this.cus = f64(this.cus);
+    this.lines = grown(this.lines, size);
+    this.valid = grown(this.valid, size);
+    this.keys = grown(this.keys, size);
+    this.sys = grown(this.sys, size);
+    this.cus = grown(this.cus, size);
   }
 }

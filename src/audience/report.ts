@@ -11,6 +11,11 @@ export class SyncCounts {
   readonly planned = { new: 0, changedSystem: 0, changedCustomOnly: 0, unsubscribe: 0 };
   /** Write calls made, by what they were for: the figure that says how frugal the sync is. */
   readonly writes = { new: 0, update: 0, unsubscribe: 0, import: 0 };
+  /**
+   * Reads made to add new contacts: per-contact lookups, and pages of the sender code's other lists read to spare
+   * them (sender-knowledge.ts). With writes.new, all a new contact costs.
+   */
+  readonly readsForNew = { lookups: 0, list_pages: 0 };
   /** Transactional sends. */
   readonly transactional = { sent: 0, already_sent: 0, unknown: 0, pending: 0, subscribed_first: 0, multi_segment: 0 };
   /** Seconds spent in each finished phase. */
@@ -41,6 +46,7 @@ export class SyncCounts {
       rejected_by_reason: Object.fromEntries(this.rejected),
       planned: this.planned,
       write_calls: this.writes,
+      reads_for_new: this.readsForNew,
       transactional: this.transactional,
       phase_seconds: this.phaseSeconds,
     };
@@ -82,6 +88,11 @@ export function formatReport(counts: SyncCounts, calls: Map<string, number>, ret
   rows.push(['calls total', fmt(total)]);
   const w = counts.writes;
   if (!dryRun) rows.push(['write calls', `${fmt(w.new)} for new contacts, ${fmt(w.update)} updates, ${fmt(w.unsubscribe)} unsubscribes, ${fmt(w.import)} imports`]);
+  const r = counts.readsForNew;
+  if (!dryRun && counts.planned.new > 0) {
+    const perNew = (w.new + r.lookups + r.list_pages) / counts.planned.new;
+    rows.push(['calls per new contact', `${perNew.toFixed(2)} (${fmt(w.new)} writes, ${fmt(r.lookups)} lookups, ${fmt(r.list_pages)} list pages read)`]);
+  }
   rows.push(['elapsed', `${(elapsedMs / 1000).toFixed(2)} s`]);
   rows.push(['peak memory (RSS)', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`]);
   const width = Math.max(...rows.map(([k]) => k.length));

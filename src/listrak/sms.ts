@@ -134,6 +134,18 @@ export class SmsApi {
   }
 
   /** One page of a list's members (`cursor` null for the first page). */
+  /** The sender code's lists (`active` or `inactive`), a page at a time. */
+  async getListsPage(status: 'active' | 'inactive', cursor: string | null, count: number): Promise<Page<PhoneList>> {
+    const paged = pagedParams(cursor, count);
+    const options = 'params' in paged ? { params: { ...paged.params, status } } : paged;
+    return page<PhoneList>(await this.http.call('getLists', 'GET', `${this.sc}/PhoneList`, options));
+  }
+
+  /** One page of a list's members, parsed (for small reads; the members phase uses getMembersPageBytes). */
+  async getMembersPage(listId: number, cursor: string | null, count: number): Promise<Page<SmsContact>> {
+    return page<SmsContact>(await this.http.call('getMembers', 'GET', `${this.sc}/PhoneList/${listId}/Contact`, pagedParams(cursor, count)));
+  }
+
   /** One page of members as the bytes Listrak sent, for a parser off the main thread (see read-members.ts). */
   async getMembersPageBytes(listId: number, cursor: string | null, count: number): Promise<Buffer> {
     return this.http.call<Buffer>('getMembers', 'GET', `${this.sc}/PhoneList/${listId}/Contact`, { ...pagedParams(cursor, count), raw: true });
