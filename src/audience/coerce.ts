@@ -37,6 +37,11 @@ const WHITESPACE_RUN = /[\t\r\n]+/g;
 // eslint-disable-next-line no-control-regex -- see CONTROL
 const NEEDS_CLEANING = /^\s|\s$|[\u0000-\u001F\u007F-\u009F]/;
 
+/** Text with nothing for coerceText to clean (no edge spaces, no control characters). */
+export function isCleanText(s: string): boolean {
+  return !NEEDS_CLEANING.test(s);
+}
+
 export function coerceText(v: unknown, maxLength: number | null | undefined): Coerced {
   if (v === null || v === undefined) return ok(null);
   let s: string;

@@ -7,7 +7,7 @@
  * not declare is never touched.
  */
 import type { ProfileField, SegmentationValue, SmsContact } from '../listrak/sms.js';
-import { canonicalStored, coerceByType, coerceDate, coerceEmail, coerceText, type Coerced, type RejectReason } from './coerce.js';
+import { canonicalStored, coerceByType, coerceDate, coerceEmail, coerceText, isCleanText, type Coerced, type RejectReason } from './coerce.js';
 
 export type SystemField = 'emailAddress' | 'firstName' | 'lastName' | 'birthday' | 'postalCode';
 
@@ -130,6 +130,9 @@ export function storedValues(plan: FieldPlan, c: SmsContact): ContactValues {
     const v = c[f.field];
     if (v === null || v === undefined || v === '') return null;
     if (f.field === 'birthday') return canonicalStored('Date', v);
+    // A clean stored text is its own canonical form: the coercers (text, email) return it unchanged or, failing, it
+    // is kept as stored anyway. Skipping them saves a call and an allocation per field of each member.
+    if (typeof v === 'string' && isCleanText(v)) return v;
     const r = f.coerce(v);
     return r.ok ? r.value : v;
   });
