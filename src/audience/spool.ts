@@ -5,7 +5,7 @@
  * cut short fails the run before the first write, so bad input never half-applies a sync. Only the records that
  * need a write are spooled (new and changed contacts), so memory stays bounded whatever the audience size.
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,6 +19,19 @@ export type PlannedWrite =
   /** A transactional text met in an input that also holds the audience: sent once the audience is in place. */
   | { kind: 'transactional'; line: number; record: Record<string, unknown> };
 
+const DIR_PREFIX = 'listrak-sync-';
+const OWNER_FILE = 'owner.pid';
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class WriteSpool {
   /** The run's temporary folder (the input's copy lives here too), removed by dispose(). */
   readonly dir: string;
@@ -27,7 +40,35 @@ export class WriteSpool {
   private failure?: Error;
 
   constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), 'listrak-sync-'));
+    this.dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
+    writeFileSync(join(this.dir, OWNER_FILE), String(process.pid));
+  }
+
+  /**
+   * Remove the folders of runs that were killed (SIGKILL, power loss) before they could remove their own: each
+   * holds a spool and maybe a copy of the input, up to 1 GiB. A folder is stale when the process that made it is
+   * gone; one whose process still runs, or whose owner cannot be told, is left alone. Returns how many went.
+   */
+  static removeStale(): number {
+    let removed = 0;
+    let entries: string[];
+    try {
+      entries = readdirSync(tmpdir()).filter((name) => name.startsWith(DIR_PREFIX));
+    } catch {
+      return 0;
+    }
+    for (const name of entries) {
+      const dir = join(tmpdir(), name);
+      try {
+        const pid = Number(readFileSync(join(dir, OWNER_FILE), 'utf8'));
+        if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+        rmSync(dir, { recursive: true, force: true });
+        removed++;
+      } catch {
+        // No owner file (being made right now, or not ours to judge): leave it.
+      }
+    }
+    return removed;
   }
 
   async add(w: PlannedWrite): Promise<void> {

@@ -104,6 +104,8 @@ class Run {
 
   async execute(): Promise<SyncResult> {
     const { config } = this.deps;
+    const stale = WriteSpool.removeStale();
+    if (stale) this.deps.logger.info(`removed ${stale} temporary folder(s) left by runs that were killed`);
     const spool = new WriteSpool();
     const spill = new InputSpill(spool.dir);
     try {
