@@ -8,7 +8,7 @@ import { isCode, isNotFound, isPerContact } from '../listrak/codes.js';
 import { mapConcurrent } from '../listrak/limiter.js';
 import type { ContactDetails, PhoneList, SmsApi } from '../listrak/sms.js';
 import { fingerprint } from './fingerprint.js';
-import { contactBody, storedValues, type ContactValues, type FieldPlan } from './fields.js';
+import { contactBody, storedFingerprints, type ContactValues, type FieldPlan } from './fields.js';
 import type { ContactImporter } from './imports.js';
 import type { RejectSink } from './rejects.js';
 import type { SyncCounts } from './report.js';
@@ -129,8 +129,7 @@ async function addExisting(ctx: ApplyContext, w: ContactWrite, existing: Contact
   const outcome = await subscribe(ctx, w);
   if (outcome === 'rejected') return;
   if (outcome === 'missing') throw new Error(`subscribe ${maskPhone(w.phone)}: Listrak no longer finds the contact it just showed`);
-  const stored = storedValues(ctx.plan, existing);
-  await syncFields(ctx, w, { systemFp: fingerprint(stored.system), customFp: fingerprint(stored.custom) });
+  await syncFields(ctx, w, storedFingerprints(ctx.plan, existing));
 }
 
 /** After a subscribe: write the audience's values where the stored ones differ (custom-only changes by import). */

@@ -7,6 +7,7 @@
  * not declare is never touched.
  */
 import type { ProfileField, SegmentationValue, SmsContact } from '../listrak/sms.js';
+import { fingerprint } from './fingerprint.js';
 import { canonicalStored, coerceByType, coerceDate, coerceEmail, coerceText, isCleanText, type Coerced, type RejectReason } from './coerce.js';
 
 export type SystemField = 'emailAddress' | 'firstName' | 'lastName' | 'birthday' | 'postalCode';
@@ -140,6 +141,12 @@ export function storedValues(plan: FieldPlan, c: SmsContact): ContactValues {
   const stored = c.segmentationFieldValues ?? [];
   const custom = plan.custom.map((f) => canonicalStored(f.field.dataType, stored.findLast((s) => s.segmentationFieldId === f.field.segmentationFieldId)?.value));
   return { system, custom };
+}
+
+/** Fingerprints of a contact's stored values, as the member index keeps them: what an audience record is compared to. */
+export function storedFingerprints(plan: FieldPlan, c: SmsContact): { systemFp: number; customFp: number } {
+  const values = storedValues(plan, c);
+  return { systemFp: fingerprint(values.system), customFp: fingerprint(values.custom) };
 }
 
 /** The Listrak contact body for a phone and its values; which parts to include is the caller's choice. */

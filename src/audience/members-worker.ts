@@ -6,8 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { page, type SmsContact } from '../listrak/sms.js';
-import { buildFieldPlan, storedValues, type FieldPlan, type PlanInput } from './fields.js';
-import { fingerprint } from './fingerprint.js';
+import { buildFieldPlan, storedFingerprints, type FieldPlan, type PlanInput } from './fields.js';
 import { MemberIndexBuilder, type MemberParts } from './members.js';
 import { canonicalKey } from './prepare.js';
 
@@ -35,8 +34,8 @@ function indexPage(builder: MemberIndexBuilder, contacts: SmsContact[], plan: Fi
       builder.addUnmatchable(c.phoneNumber);
       continue;
     }
-    const values = storedValues(plan, c);
-    builder.add(key, c.phoneNumber, fingerprint(values.system), fingerprint(values.custom));
+    const stored = storedFingerprints(plan, c);
+    builder.add(key, c.phoneNumber, stored.systemFp, stored.customFp);
   }
 }
 

@@ -7,8 +7,7 @@
  */
 import type { SmsApi } from '../listrak/sms.js';
 import { allPages } from '../listrak/sms.js';
-import { storedValues, type FieldPlan } from './fields.js';
-import { fingerprint } from './fingerprint.js';
+import { storedFingerprints, type FieldPlan } from './fields.js';
 import type { SortedKeys } from './keys.js';
 import { canonicalKey } from './prepare.js';
 
@@ -49,8 +48,7 @@ export async function readSenderKnowledge(
         if (typeof c?.phoneNumber !== 'string') continue;
         const key = canonicalKey(c.phoneNumber, opts.region);
         if (key === undefined || !opts.newKeys.has(key) || known.has(key)) continue;
-        const values = storedValues(opts.plan, c);
-        known.set(key, { systemFp: fingerprint(values.system), customFp: fingerprint(values.custom) });
+        known.set(key, storedFingerprints(opts.plan, c));
       }
       if (calls >= budget || known.size === opts.newKeys.size) return { known, calls };
     }
