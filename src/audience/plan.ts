@@ -18,7 +18,7 @@ import { fingerprint } from './fingerprint.js';
 import { mapRecord, type FieldPlan } from './fields.js';
 import type { InputSpill } from './input-spill.js';
 import type { MemberIndex } from './members.js';
-import type { SortedKeys } from './keys.js';
+import { SortedKeys } from './keys.js';
 import type { RejectSink } from './rejects.js';
 import type { SyncCounts } from './report.js';
 import type { WriteSpool } from './spool.js';
@@ -55,6 +55,8 @@ export interface PlanOutput {
   /** Masked-later samples of planned writes, for the dry-run plan. */
   samples: { new: string[]; update: string[] };
   index: MemberIndex;
+  /** The phones planned as new (created or subscribed), as keys: what sender-knowledge.ts looks for. */
+  newKeys: SortedKeys;
   /** Audience records met before the member index, and how many of them were read again from the input's copy. */
   early: { records: number; reread: number };
 }
@@ -140,7 +142,7 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
     }
   }
   index ??= await settle(await input.members);
-  return { tapState, samples: differ.samples, index, early };
+  return { tapState, samples: differ.samples, index, newKeys: SortedKeys.from(differ.newKeys), early };
 }
 
 function parseRecord(text: string, line: number): Numbered<RecordMessage> {
@@ -152,6 +154,8 @@ function parseRecord(text: string, line: number): Numbered<RecordMessage> {
 /** The per-record diff: phone, duplicates, values, and the write it needs. */
 class AudienceDiff {
   private readonly newPhones = new Set<number>();
+  /** Keys of the phones spooled as new, in input order. */
+  readonly newKeys: number[] = [];
   readonly samples = { new: [] as string[], update: [] as string[] };
 
   constructor(private readonly input: PlanInput) {}
@@ -230,6 +234,7 @@ class AudienceDiff {
       return;
     }
     counts.planned.new++;
+    this.newKeys.push(key);
     if (this.samples.new.length < 3) this.samples.new.push(phone);
     await spool.add({ kind: 'new', phone, line: msg.line, values });
   }

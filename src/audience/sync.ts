@@ -30,7 +30,6 @@ import { prepare, prepareSenderCode } from './prepare.js';
 import { readMembers } from './read-members.js';
 import { RejectSink } from './rejects.js';
 import { readSenderKnowledge } from './sender-knowledge.js';
-import { SortedKeys } from './keys.js';
 import { fmt, formatReport, SyncCounts } from './report.js';
 import { WriteSpool } from './spool.js';
 
@@ -247,7 +246,7 @@ class Run {
       { maxBytes: config.import_max_bytes, pollIntervalMs: config.import_poll_interval_s * 1000, timeoutMs: config.import_timeout_s * 1000, runId: this.runId },
       () => counts.writes.import++,
     );
-    const knowledge = await readSenderKnowledge(api, { listId: list.phoneListId, newKeys: await newPhoneKeys(spool), plan, region: prepared.region, pageSize: config.page_size });
+    const knowledge = await readSenderKnowledge(api, { listId: list.phoneListId, newKeys: planned.newKeys, plan, region: prepared.region, pageSize: config.page_size });
     counts.readsForNew.list_pages = knowledge.calls;
     if (knowledge.calls) logger.info(`audience: ${fmt(knowledge.known.size)} of ${fmt(counts.planned.new)} new phones found on the sender code's other lists (${fmt(knowledge.calls)} reads)`);
     const ctx: ApplyContext = {
@@ -316,11 +315,4 @@ function* headMessages(buffered: Numbered<SingerMessage>[], lines: string[], fir
     const msg = parseSingerLine(lines[i] as string, firstLine + i);
     if (msg) yield msg;
   }
-}
-
-/** The phones the spool will add, as keys. */
-async function newPhoneKeys(spool: WriteSpool): Promise<SortedKeys> {
-  const keys: number[] = [];
-  for await (const batch of spool.batches('new', 5000)) for (const w of batch) keys.push(Number(w.phone));
-  return SortedKeys.from(keys);
 }
