@@ -7,7 +7,7 @@
  * Listrak serves it while the workers parse, and the main thread stays free for the audience meanwhile.
  */
 import { Worker } from 'node:worker_threads';
-import type { SmsApi } from '../listrak/sms.js';
+import { CursorTrail, type SmsApi } from '../listrak/sms.js';
 import type { PlanInput } from './fields.js';
 import { buildMemberIndex, type MemberIndex } from './members.js';
 import type { FromMembersWorker, MembersWorkerData, ToMembersWorker } from './members-worker.js';
@@ -40,14 +40,10 @@ export async function readMembers(
     return pool[i];
   };
   try {
-    const seen = new Set<string>();
+    const cursors = new CursorTrail();
     let next: Promise<Buffer> | undefined;
     const fetchPage = (cursor: string | null) => {
-      if (cursor !== null) {
-        // A server that hands back a cursor it already gave would loop forever; stop and say so.
-        if (seen.has(cursor)) throw new Error(`paging: Listrak returned the cursor ${cursor} twice`);
-        seen.add(cursor);
-      }
+      if (cursor !== null) cursors.follow(cursor);
       next = api.getMembersPageBytes(listId, cursor, pageSize);
       // Keep a rejected read-ahead from surfacing as unhandled while the workers' answers are awaited.
       next.catch(() => {});

@@ -227,21 +227,28 @@ function pagedParams(cursor: string | null, count: number) {
   return { params: { cursor: cursor ?? 'Start', count } };
 }
 
+/** The cursors a pager has followed: a server that hands back one it already gave would loop forever. */
+export class CursorTrail {
+  private readonly seen = new Set<string>();
+
+  /** Note a cursor about to be followed; throws if it was followed before. */
+  follow(cursor: string) {
+    if (this.seen.has(cursor)) throw new Error(`paging: Listrak returned the cursor ${cursor} twice`);
+    this.seen.add(cursor);
+  }
+}
+
 /**
  * Every page of a paged route. The next page is requested as soon as its cursor is known, so Listrak's time to
  * serve page n+1 overlaps ours to process page n (one page of read-ahead: memory stays at two pages).
  */
 export async function* allPages<T>(fetch: (cursor: string | null) => Promise<Page<T>>): AsyncGenerator<T[]> {
-  const seen = new Set<string>();
+  const cursors = new CursorTrail();
   let pending: Promise<Page<T>> | null = fetch(null);
   while (pending) {
     const p: Page<T> = await pending;
     const cursor = p.nextPageCursor;
-    // A server that hands back a cursor it already gave would loop forever; stop and say so.
-    if (cursor !== null) {
-      if (seen.has(cursor)) throw new Error(`paging: Listrak returned the cursor ${cursor} twice`);
-      seen.add(cursor);
-    }
+    if (cursor !== null) cursors.follow(cursor);
     pending = cursor ? fetch(cursor) : null;
     // Keep a rejected read-ahead from surfacing as unhandled while the consumer works on this page.
     pending?.catch(() => {});
