@@ -39,8 +39,8 @@ export class InputSpill {
     return this.written + this.pendingBytes;
   }
 
-  /** The input's chunks, passed on unchanged; each is copied while copying is on. */
-  async *tap(input: Readable): AsyncGenerator<Buffer | string> {
+  /** The input's chunks, as bytes (text chunks encoded once, here); each is copied while copying is on. */
+  async *tap(input: Readable): AsyncGenerator<Buffer> {
     this.input = input;
     const chunks = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
     try {
@@ -53,11 +53,10 @@ export class InputSpill {
         });
         this.rejectWait = undefined;
         if (next.done) return;
-        const chunk = next.value;
+        const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
         if (this.out) {
-          const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-          this.pending.push(buf);
-          this.pendingBytes += buf.length;
+          this.pending.push(chunk);
+          this.pendingBytes += chunk.length;
           if (this.pendingBytes >= WRITE_BYTES) await this.flush();
         }
         yield chunk;
