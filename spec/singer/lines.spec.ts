@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { LineTooLong, lineBatches } from '../../src/singer/lines.js';
+import { rng } from '../support/random.js';
 
 /** Splits bytes into chunks at the given cut points, as a pipe might deliver them. */
 function chunked(bytes: Buffer, cuts: number[]): Readable {
@@ -24,12 +25,6 @@ async function readline(input: Readable): Promise<string[]> {
   const out: string[] = [];
   for await (const line of createInterface({ input, crlfDelay: Infinity })) out.push(line);
   return out;
-}
-
-/** A small deterministic generator, so a failure can be replayed. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
 describe('line splitting', () => {

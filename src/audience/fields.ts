@@ -127,20 +127,22 @@ export function mapRecord(plan: FieldPlan, record: Record<string, unknown>): Map
 
 /** The managed values of a contact as Listrak holds it, canonical as mapRecord makes them. */
 export function storedValues(plan: FieldPlan, c: SmsContact): ContactValues {
-  const system = plan.system.map((f) => {
-    const v = c[f.field];
-    if (v === null || v === undefined || v === '') return null;
-    if (f.field === 'birthday') return canonicalStored('Date', v);
-    // A clean stored text is its own canonical form: the coercers (text, email) return it unchanged or, failing, it
-    // is kept as stored anyway. Skipping them saves a call and an allocation per field of each member.
-    if (typeof v === 'string' && isCleanText(v)) return v;
-    const r = f.coerce(v);
-    return r.ok ? r.value : v;
-  });
+  const system = plan.system.map((f) => storedSystemValue(f, c[f.field]));
   // A handful of values a contact: a scan beats building a map for each of a million members.
   const stored = c.segmentationFieldValues ?? [];
   const custom = plan.custom.map((f) => canonicalStored(f.field.dataType, stored.findLast((s) => s.segmentationFieldId === f.field.segmentationFieldId)?.value));
   return { system, custom };
+}
+
+/** One system field's value as Listrak holds it, in canonical form. */
+export function storedSystemValue(f: ManagedSystemField, v: unknown): string | null {
+  if (v === null || v === undefined || v === '') return null;
+  if (f.field === 'birthday') return canonicalStored('Date', v as string);
+  // A clean stored text is its own canonical form: the coercers (text, email) return it unchanged or, failing, it
+  // is kept as stored anyway. Skipping them saves a call and an allocation per field of each member.
+  if (typeof v === 'string' && isCleanText(v)) return v;
+  const r = f.coerce(v);
+  return r.ok ? r.value : (v as string);
 }
 
 /** Fingerprints of a contact's stored values, as the member index keeps them: what an audience record is compared to. */

@@ -5,10 +5,9 @@
  * follows it when it could not read it off the bytes); `build` → answers `parts`, the arrays transferred.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { page, type SmsContact } from '../listrak/sms.js';
-import { buildFieldPlan, storedFingerprints, type FieldPlan, type PlanInput } from './fields.js';
+import { buildFieldPlan, type PlanInput } from './fields.js';
+import { MembersPageReader, type MembersPage } from './members-page.js';
 import { MemberIndexBuilder, type MemberParts } from './members.js';
-import { canonicalKey } from './prepare.js';
 
 export interface MembersWorkerData {
   planInput: PlanInput;
@@ -26,19 +25,6 @@ export type FromMembersWorker =
   | ({ type: 'parts' } & MemberParts)
   | { type: 'error'; message: string };
 
-function indexPage(builder: MemberIndexBuilder, contacts: SmsContact[], plan: FieldPlan, region: string) {
-  for (const c of contacts) {
-    if (typeof c?.phoneNumber !== 'string') continue;
-    const key = canonicalKey(c.phoneNumber, region);
-    if (key === undefined) {
-      builder.addUnmatchable(c.phoneNumber);
-      continue;
-    }
-    const stored = storedFingerprints(plan, c);
-    builder.add(key, c.phoneNumber, stored.systemFp, stored.customFp);
-  }
-}
-
 function serve() {
   const port = parentPort;
   if (!port) throw new Error('members-worker runs as a worker thread');
@@ -46,22 +32,22 @@ function serve() {
   const plan = buildFieldPlan(planInput);
   if ('error' in plan) throw new Error(plan.error);
   const builder = new MemberIndexBuilder();
+  const reader = new MembersPageReader(plan, region);
   const send = (m: FromMembersWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
   port.on('message', (m: ToMembersWorker) => {
     try {
       if (m.type === 'page') {
-        let body: unknown;
+        let p: MembersPage;
         try {
-          body = JSON.parse(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength).toString('utf8'));
+          p = reader.read(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength), builder);
         } catch (e) {
-          throw new Error(`members page ${m.pageNo} from Listrak is not valid JSON (${(e as Error).message})`, { cause: e });
+          if (!(e instanceof SyntaxError)) throw e;
+          throw new Error(`members page ${m.pageNo} from Listrak is not valid JSON (${e.message})`, { cause: e });
         }
-        const p = page<SmsContact>(body);
-        if (m.expectedCursor !== undefined && m.expectedCursor !== p.nextPageCursor) {
-          throw new Error(`members page ${m.pageNo}: its cursor read ahead (${m.expectedCursor}) differs from the parsed one (${p.nextPageCursor})`);
+        if (m.expectedCursor !== undefined && m.expectedCursor !== p.cursor) {
+          throw new Error(`members page ${m.pageNo}: its cursor read ahead (${m.expectedCursor}) differs from the parsed one (${p.cursor})`);
         }
-        send({ type: 'cursor', pageNo: m.pageNo, cursor: p.nextPageCursor, members: p.data.length });
-        indexPage(builder, p.data, plan, region);
+        send({ type: 'cursor', pageNo: m.pageNo, cursor: p.cursor, members: p.members });
         return;
       }
       const parts = builder.parts();

@@ -62,13 +62,14 @@ export class MemberIndexBuilder {
   private readonly rawPhones = new Map<number, string>();
   private readonly unmatchable: string[] = [];
 
-  add(key: number, raw: string, systemFp: number, customFp: number) {
+  /** raw: the phone as Listrak spells it; undefined when that is the key's own digits. */
+  add(key: number, raw: string | undefined, systemFp: number, customFp: number) {
     if (this.n === this.keys.length) this.grow();
     this.keys[this.n] = key;
     this.sys[this.n] = systemFp;
     this.cus[this.n] = customFp;
     this.n++;
-    if (raw !== String(key)) this.rawPhones.set(key, raw);
+    if (raw !== undefined && raw !== String(key)) this.rawPhones.set(key, raw);
   }
 
   addUnmatchable(raw: string) {
