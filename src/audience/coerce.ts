@@ -56,9 +56,11 @@ export function coerceText(v: unknown, maxLength: number | null | undefined): Co
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Listrak's limit on an email address. */
+export const EMAIL_MAX_LENGTH = 100;
 
 export function coerceEmail(v: unknown): Coerced {
-  const t = coerceText(v, 100);
+  const t = coerceText(v, EMAIL_MAX_LENGTH);
   if (!t.ok || t.value === null) return t;
   if (!EMAIL.test(t.value)) return fail('invalid_email', 'not an email address');
   return t;

@@ -3,7 +3,7 @@
  * member is unchanged. Computed where the record is parsed (the main thread or a worker, see block-digester.ts).
  */
 import { isCanonicalShape, normalizePhone } from '../phone.js';
-import { mapRecord, type FieldPlan } from './fields.js';
+import { mapRecord, recordValue, type FieldPlan } from './fields.js';
 import { fingerprint } from './fingerprint.js';
 
 export interface Digest {
@@ -35,7 +35,7 @@ export function canonicalDigits(raw: string, callingCode: string): string | unde
  * undefined when the record must be diffed in full whatever the index says (a phone or value to reject).
  */
 export function digestRecord(record: Record<string, unknown>, ctx: DigestContext): Digest | undefined {
-  const raw = record[ctx.plan.phoneProperty];
+  const raw = recordValue(record, ctx.plan.phoneProperty);
   let key: number | undefined;
   if (typeof raw === 'string') {
     const digits = canonicalDigits(raw, ctx.callingCode);

@@ -8,23 +8,32 @@
  */
 import type { ProfileField, SegmentationValue, SmsContact } from '../listrak/sms.js';
 import { fingerprint } from './fingerprint.js';
-import { canonicalStored, coerceByType, coerceDate, coerceEmail, coerceText, isCleanText, type Coerced, type RejectReason } from './coerce.js';
+import { EMAIL_MAX_LENGTH, canonicalStored, coerceByType, coerceDate, coerceEmail, coerceText, isCleanText, type Coerced, type RejectReason } from './coerce.js';
 
 export type SystemField = 'emailAddress' | 'firstName' | 'lastName' | 'birthday' | 'postalCode';
+
+/** How a system field's values are checked: text up to a length, an email address, or a date. */
+export type SystemShape = { kind: 'text'; maxLength: number } | { kind: 'email'; maxLength: number } | { kind: 'date' };
 
 interface SystemFieldSpec {
   field: SystemField;
   aliases: string[];
-  coerce: (v: unknown) => Coerced;
+  shape: SystemShape;
 }
 
 const SYSTEM_FIELDS: SystemFieldSpec[] = [
-  { field: 'emailAddress', aliases: ['email', 'emailaddress'], coerce: coerceEmail },
-  { field: 'firstName', aliases: ['firstname', 'givenname'], coerce: (v) => coerceText(v, 50) },
-  { field: 'lastName', aliases: ['lastname', 'surname', 'familyname'], coerce: (v) => coerceText(v, 50) },
-  { field: 'birthday', aliases: ['birthday', 'birthdate', 'dateofbirth', 'dob'], coerce: coerceDate },
-  { field: 'postalCode', aliases: ['postalcode', 'zip', 'zipcode', 'postcode'], coerce: (v) => coerceText(v, 20) },
+  { field: 'emailAddress', aliases: ['email', 'emailaddress'], shape: { kind: 'email', maxLength: EMAIL_MAX_LENGTH } },
+  { field: 'firstName', aliases: ['firstname', 'givenname'], shape: { kind: 'text', maxLength: 50 } },
+  { field: 'lastName', aliases: ['lastname', 'surname', 'familyname'], shape: { kind: 'text', maxLength: 50 } },
+  { field: 'birthday', aliases: ['birthday', 'birthdate', 'dateofbirth', 'dob'], shape: { kind: 'date' } },
+  { field: 'postalCode', aliases: ['postalcode', 'zip', 'zipcode', 'postcode'], shape: { kind: 'text', maxLength: 20 } },
 ];
+
+function coercerOf(shape: SystemShape): (v: unknown) => Coerced {
+  if (shape.kind === 'email') return coerceEmail;
+  if (shape.kind === 'date') return coerceDate;
+  return (v) => coerceText(v, shape.maxLength);
+}
 
 export const PHONE_ALIASES = ['phone', 'phonenumber', 'mobilephone', 'mobile', 'mobilenumber', 'cellphone'];
 
@@ -36,6 +45,7 @@ export function normalizeName(name: string): string {
 export interface ManagedSystemField {
   field: SystemField;
   property: string;
+  shape: SystemShape;
   coerce: (v: unknown) => Coerced;
 }
 
@@ -79,7 +89,7 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields 
     if (sys) {
       if (taken.has(sys.field)) continue; // `birthday` and `birthdate` both declared: the first wins
       taken.add(sys.field);
-      system.push({ field: sys.field, property, coerce: sys.coerce });
+      system.push({ field: sys.field, property, shape: sys.shape, coerce: coercerOf(sys.shape) });
       continue;
     }
     const field = byName.get(n);
@@ -105,20 +115,28 @@ export interface ContactValues {
   custom: (string | null)[];
 }
 
+/**
+ * A record's own value of a property: a property named like one of Object.prototype's (`constructor`, say) is
+ * absent from a record that does not carry it, not the prototype's function.
+ */
+export function recordValue(record: Record<string, unknown>, property: string): unknown {
+  return Object.hasOwn(record, property) ? record[property] : undefined;
+}
+
 export type Mapped = { ok: true; values: ContactValues } | { ok: false; reason: RejectReason; field: string; detail: string };
 
 export function mapRecord(plan: FieldPlan, record: Record<string, unknown>): Mapped {
   const system: (string | null)[] = new Array(plan.system.length);
   for (let i = 0; i < plan.system.length; i++) {
     const f = plan.system[i] as ManagedSystemField;
-    const r = f.coerce(record[f.property]);
+    const r = f.coerce(recordValue(record, f.property));
     if (!r.ok) return { ok: false, reason: r.reason, field: f.property, detail: r.detail };
     system[i] = r.value;
   }
   const custom: (string | null)[] = new Array(plan.custom.length);
   for (let i = 0; i < plan.custom.length; i++) {
     const f = plan.custom[i] as ManagedCustomField;
-    const r = coerceByType(f.field.dataType, record[f.property], f.field.maxLength);
+    const r = coerceByType(f.field.dataType, recordValue(record, f.property), f.field.maxLength);
     if (!r.ok) return { ok: false, reason: r.reason, field: f.property, detail: r.detail };
     custom[i] = r.value;
   }

@@ -15,7 +15,7 @@ import type { Numbered, RecordMessage, SingerMessage } from '../singer/messages.
 import { normalizePhone } from '../phone.js';
 import { LineKind, canonicalDigits, digestRecord, type Digest } from './digest.js';
 import { fingerprint } from './fingerprint.js';
-import { mapRecord, type FieldPlan } from './fields.js';
+import { mapRecord, recordValue, type FieldPlan } from './fields.js';
 import type { InputSpill } from './input-spill.js';
 import type { MemberIndex } from './members.js';
 import { SortedKeys } from './keys.js';
@@ -176,7 +176,7 @@ class AudienceDiff {
   async diff(msg: Numbered<RecordMessage>, index: MemberIndex): Promise<void> {
     const { plan, optOuts, region, spool, rejects, counts } = this.input;
     const record = msg.record;
-    const raw = record[plan.phoneProperty];
+    const raw = recordValue(record, plan.phoneProperty);
     let phone: string | undefined;
     let at = -1;
     if (typeof raw === 'string') {

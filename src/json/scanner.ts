@@ -216,29 +216,34 @@ export class JsonScanner {
         this.skipValue();
         continue;
       }
-      const at = this.p;
-      picks.at[k] = at;
-      const c = this.b[at];
-      let kind: number = Picked.Other;
-      if (c === QUOTE) {
-        this.scanString();
-        if (!this.strEscaped && !this.strWide) {
-          kind = Picked.Ascii;
-          picks.start[k] = this.strStart;
-          picks.end[k] = this.strEnd;
-        }
-      } else if (c === 0x6e) {
-        this.literal(NULL);
-        kind = Picked.Null;
-      } else if (c !== undefined && c >= ZERO && c <= NINE) {
-        if (this.scanNumber()) {
-          kind = Picked.Integer;
-          picks.start[k] = at;
-          picks.end[k] = this.p;
-        }
-      } else this.skipValue();
-      picks.kind[k] = kind;
+      this.pickValue(picks, k);
     } while (this.nextMember());
+  }
+
+  /** Read the value at the position as key index k of `picks` (what pick() does for each key it picks). */
+  pickValue(picks: Picks, k: number): void {
+    const at = this.p;
+    picks.at[k] = at;
+    const c = this.b[at];
+    let kind: number = Picked.Other;
+    if (c === QUOTE) {
+      this.scanString();
+      if (!this.strEscaped && !this.strWide) {
+        kind = Picked.Ascii;
+        picks.start[k] = this.strStart;
+        picks.end[k] = this.strEnd;
+      }
+    } else if (c === 0x6e) {
+      this.literal(NULL);
+      kind = Picked.Null;
+    } else if (c !== undefined && c >= ZERO && c <= NINE) {
+      if (this.scanNumber()) {
+        kind = Picked.Integer;
+        picks.start[k] = at;
+        picks.end[k] = this.p;
+      }
+    } else this.skipValue();
+    picks.kind[k] = kind;
   }
 
   /** Build the value at `at` (a position pick() noted), leaving the position where it was. */

@@ -9,7 +9,7 @@ import { InputError } from '../errors.js';
 import { LineReader, LineTooLong } from './lines.js';
 import { singerMessage, type Numbered, type SingerMessage } from './messages.js';
 
-const MAX_LINE_CHARS = 16 * 1024 * 1024;
+export const MAX_LINE_CHARS = 16 * 1024 * 1024;
 
 export function parseSingerLine(text: string, line: number): Numbered<SingerMessage> | undefined {
   if (text.length === 0 || text.trim().length === 0) return undefined;

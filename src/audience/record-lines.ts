@@ -1,0 +1,226 @@
+/**
+ * The digest of each line of a block of audience input, read from the block's bytes.
+ *
+ * An audience RECORD line is scanned (and fully checked as JSON) without being built: its phone and managed values,
+ * when already in canonical form, are fingerprinted from their bytes; a record with a value that is not is built
+ * from its picked properties alone and digested by digestRecord, the reference. Any other line (another message,
+ * another stream, anything unusual or not JSON) goes the reference way too: JSON.parse, parseSingerLine and
+ * digestRecord, and what they cannot digest is left to the main thread, which raises the errors.
+ */
+import { DECLINED, JsonScanner, KeyTable, Picked, Picks } from '../json/scanner.js';
+import { MAX_LINE_CHARS, parseSingerLine } from '../singer/reader.js';
+import { LineKind, digestRecord, type DigestContext } from './digest.js';
+import type { ManagedCustomField, ManagedSystemField } from './fields.js';
+import { FingerprintHasher } from './fingerprint.js';
+import { grown } from './typed.js';
+import { canonicalDigitsKey, isCanonicalInteger, isCleanAscii, isEmailAscii } from './value-scan.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const TOP_KEYS = new KeyTable(['type', 'stream', 'record']);
+const TYPE = 0;
+const STREAM = 1;
+const RECORD = 2;
+const RECORD_TYPE = Buffer.from('RECORD');
+
+export interface DigestedLines {
+  /** One LineKind per line; the digests of lines of kind Digest at the same positions. */
+  kinds: Uint8Array;
+  keys: Float64Array;
+  systemFp: Float64Array;
+  customFp: Float64Array;
+}
+
+export class RecordLineDigester {
+  private readonly scanner = new JsonScanner();
+  private readonly hasher = new FingerprintHasher();
+  private readonly top = new Picks(TOP_KEYS);
+  /** The record's picked properties: the phone (slot 0), then each system field, then each custom field. */
+  private readonly record: Picks;
+  private readonly stream: Buffer;
+  private readonly callingCode: Buffer;
+  /** False when the stream name is empty (a RECORD may not have one): then every line goes the reference way. */
+  private readonly scannable: boolean;
+  private key = 0;
+  private systemFp = 0;
+  private customFp = 0;
+
+  constructor(
+    private readonly ctx: DigestContext,
+    private readonly audienceStream: string,
+  ) {
+    const names = [ctx.plan.phoneProperty, ...ctx.plan.system.map((f) => f.property), ...ctx.plan.custom.map((f) => f.property)];
+    this.record = new Picks(new KeyTable(names));
+    this.stream = Buffer.from(audienceStream);
+    this.callingCode = Buffer.from(ctx.callingCode);
+    this.scannable = audienceStream !== '';
+  }
+
+  digestBlock(block: Buffer): DigestedLines {
+    let capacity = Math.max(16, block.length >> 7);
+    let kinds = new Uint8Array(capacity);
+    let keys = new Float64Array(capacity);
+    let systemFp = new Float64Array(capacity);
+    let customFp = new Float64Array(capacity);
+    let n = 0;
+    for (let pos = 0; pos < block.length; n++) {
+      if (n === capacity) {
+        capacity *= 2;
+        kinds = grown(kinds, capacity);
+        keys = grown(keys, capacity);
+        systemFp = grown(systemFp, capacity);
+        customFp = grown(customFp, capacity);
+      }
+      let kind: number;
+      let end: number;
+      try {
+        kind = this.scanLine(block, pos);
+        end = this.scanner.p;
+      } catch (e) {
+        if (e !== DECLINED) throw e;
+        end = lineEnd(block, pos);
+        kind = this.parseLine(block.toString('utf8', pos, end));
+      }
+      kinds[n] = kind;
+      if (kind === LineKind.Digest) {
+        keys[n] = this.key;
+        systemFp[n] = this.systemFp;
+        customFp[n] = this.customFp;
+      }
+      // Past the line's end: `\r\n` counts as one, as the line splitter counts it.
+      pos = end + (block[end] === CR && block[end + 1] === LF ? 2 : 1);
+    }
+    return { kinds: kinds.slice(0, n), keys: keys.slice(0, n), systemFp: systemFp.slice(0, n), customFp: customFp.slice(0, n) };
+  }
+
+  /** The reference way: what the worker did with every line before lines were scanned. */
+  private parseLine(text: string): number {
+    try {
+      // The line number only matters for errors, and those are raised by the main thread.
+      const msg = parseSingerLine(text, 0);
+      if (!msg) return LineKind.Blank;
+      if (msg.type !== 'RECORD' || msg.stream !== this.audienceStream) return LineKind.Parse;
+      return this.keep(digestRecord(msg.record, this.ctx));
+    } catch {
+      return LineKind.Parse;
+    }
+  }
+
+  private keep(d: { key: number; systemFp: number; customFp: number } | undefined): number {
+    if (!d) return LineKind.Parse;
+    this.key = d.key;
+    this.systemFp = d.systemFp;
+    this.customFp = d.customFp;
+    return LineKind.Digest;
+  }
+
+  /** A blank line or an audience RECORD in the usual shape, scanned up to the line's end; else DECLINED. */
+  private scanLine(block: Buffer, pos: number): number {
+    const s = this.scanner.reset(block, pos, true);
+    if (s.atEnd()) return LineKind.Blank;
+    if (!this.scannable) throw DECLINED;
+    const top = this.top;
+    top.kind.fill(Picked.Absent);
+    let record = false;
+    if (s.openObject()) {
+      do {
+        const k = s.key(TOP_KEYS);
+        if (k !== RECORD) {
+          if (k < 0) s.skipValue();
+          else s.pickValue(top, k);
+          continue;
+        }
+        // JSON.parse keeps the last `record`; a non-object one is an error the reference raises.
+        record = s.peek() === 0x7b;
+        if (record) s.pick(this.record);
+        else s.skipValue();
+      } while (s.nextMember());
+    }
+    if (!s.atEnd() || s.p - pos > MAX_LINE_CHARS || !record) throw DECLINED;
+    const b = s.bytes;
+    if (!(top.kind[TYPE] === Picked.Ascii && equalBytes(b, top.start[TYPE] as number, top.end[TYPE] as number, RECORD_TYPE))) throw DECLINED;
+    if (!(top.kind[STREAM] === Picked.Ascii && equalBytes(b, top.start[STREAM] as number, top.end[STREAM] as number, this.stream))) throw DECLINED;
+    return this.digestPicked();
+  }
+
+  /** The picked record's digest: from its bytes when every value is canonical, else built and digested. */
+  private digestPicked(): number {
+    const { kind, start, end } = this.record;
+    const b = this.scanner.bytes;
+    const plan = this.ctx.plan;
+    const key = kind[0] === Picked.Ascii ? canonicalDigitsKey(b, start[0] as number, end[0] as number, this.callingCode) : -1;
+    if (key < 0) return this.digestBuilt();
+    const h = this.hasher.start();
+    for (let i = 0; i < plan.system.length; i++) if (!this.addSystem(plan.system[i] as ManagedSystemField, 1 + i)) return this.digestBuilt();
+    const systemFp = h.finish();
+    h.start();
+    for (let i = 0; i < plan.custom.length; i++) if (!this.addCustom(plan.custom[i] as ManagedCustomField, 1 + plan.system.length + i)) return this.digestBuilt();
+    this.key = key;
+    this.systemFp = systemFp;
+    this.customFp = h.finish();
+    return LineKind.Digest;
+  }
+
+  /** Hash a system value already in canonical form (as mapRecord's coercer would leave it); false if it is not. */
+  private addSystem(f: ManagedSystemField, slot: number): boolean {
+    const { kind, start, end } = this.record;
+    const k = kind[slot];
+    if (k === Picked.Absent || k === Picked.Null) return this.hasher.addNull(), true;
+    if (f.shape.kind === 'date' || (k !== Picked.Ascii && k !== Picked.Integer)) return false;
+    const b = this.scanner.bytes;
+    const st = start[slot] as number;
+    const en = end[slot] as number;
+    if (st === en) return this.hasher.addNull(), true;
+    if (en - st > f.shape.maxLength) return false;
+    // A number is its own text (coerceText), but never an email address.
+    const ok = k === Picked.Integer ? f.shape.kind === 'text' : isCleanAscii(b, st, en) && (f.shape.kind === 'text' || isEmailAscii(b, st, en));
+    if (ok) this.hasher.addAscii(b, st, en);
+    return ok;
+  }
+
+  /** Hash a profile value already in canonical form for its type (as coerceByType would leave it); false if not. */
+  private addCustom(f: ManagedCustomField, slot: number): boolean {
+    const { kind, start, end } = this.record;
+    const k = kind[slot];
+    if (k === Picked.Absent || k === Picked.Null) return this.hasher.addNull(), true;
+    if (k !== Picked.Ascii && k !== Picked.Integer) return false;
+    const b = this.scanner.bytes;
+    const st = start[slot] as number;
+    const en = end[slot] as number;
+    if (st === en) return this.hasher.addNull(), true;
+    const max = f.field.maxLength;
+    if (max && en - st > max) return false;
+    const type = f.field.dataType;
+    const text = type !== 'Number' && type !== 'Checkbox' && type !== 'Date';
+    const ok = k === Picked.Integer ? text || type === 'Number' : text ? isCleanAscii(b, st, en) : type === 'Number' && isCanonicalInteger(b, st, en);
+    if (ok) this.hasher.addAscii(b, st, en);
+    return ok;
+  }
+
+  /** The reference for a record with a value not in canonical form: build its picked properties and digest them. */
+  private digestBuilt(): number {
+    const { kind, at } = this.record;
+    // No prototype: a property named `__proto__` is then an own value, as JSON.parse makes it.
+    const rec = Object.create(null) as Record<string, unknown>;
+    const names = this.record.table.names;
+    for (let i = 0; i < names.length; i++) if (kind[i] !== Picked.Absent) rec[names[i] as string] = this.scanner.valueAt(at[i] as number);
+    try {
+      return this.keep(digestRecord(rec, this.ctx));
+    } catch {
+      return LineKind.Parse;
+    }
+  }
+}
+
+/** Where the line starting at `pos` ends: its `\n` or `\r`, or the block's end. */
+function lineEnd(block: Buffer, pos: number): number {
+  let p = pos;
+  while (p < block.length && block[p] !== LF && block[p] !== CR) p++;
+  return p;
+}
+
+function equalBytes(b: Uint8Array, start: number, end: number, expected: Buffer): boolean {
+  if (end - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (b[start + i] !== expected[i]) return false;
+  return true;
+}
