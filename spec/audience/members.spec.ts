@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { fingerprint } from '../../src/audience/fingerprint.js';
-import { MemberIndexBuilder } from '../../src/audience/members.js';
+import { sortedOrder } from '../../src/audience/keys.js';
+import { MemberIndexBuilder, buildMemberIndex } from '../../src/audience/members.js';
+import { Random } from '../support/random.js';
 
 describe('member index', () => {
   it('finds every member after a sort, with its own fingerprints', () => {
@@ -40,4 +42,26 @@ describe('member index', () => {
     expect(fingerprint(['ab', '', null])).to.not.equal(fingerprint(['a', 'b', null]));
     expect(Number.isSafeInteger(base)).to.equal(true);
   });
+
+  it('orders keys as a stable sort does, over the whole range of phone keys', () => {
+    const r = new Random(41);
+    for (const n of [0, 1, 2, 7, 1000, 20_000]) {
+      // Phones of 8 to 15 digits, with repeats, and runs sharing their high digits.
+      const keys = Float64Array.from({ length: n }, () => (r.chance(0.1) ? 12025550100 : r.chance(0.5) ? 10 ** (7 + r.int(8)) + r.int(10 ** 7) : Math.floor(r.next() * 10 ** 15)));
+      const expected = [...keys.keys()].sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
+      expect([...sortedOrder(keys)]).to.deep.equal(expected);
+    }
+  });
+
+  it('keeps a member read twice once, with the fingerprints it was last read with, across builders', () => {
+    const part = (entries: [number, number][]) => {
+      const b = new MemberIndexBuilder();
+      for (const [key, fp] of entries) b.add(key, undefined, fp, fp);
+      return b.parts();
+    };
+    const index = buildMemberIndex([part([[12025550102, 1], [12025550101, 2]]), part([[12025550101, 3], [12025550100, 4]])]);
+    expect([...index.keys]).to.deep.equal([12025550100, 12025550101, 12025550102]);
+    expect([...index.systemFp]).to.deep.equal([4, 3, 1]);
+  });
 });
+

@@ -6,7 +6,7 @@
  * Members whose stored phone is not in canonical form keep their exact spelling in `rawPhones`, because calls
  * about them (unsubscribe) must name the number as Listrak has it.
  */
-import { indexOfKey } from './keys.js';
+import { indexOfKey, sortedOrder } from './keys.js';
 import { grown } from './typed.js';
 
 export class MemberIndex {
@@ -109,30 +109,37 @@ export interface MemberParts {
 }
 
 /**
- * The index of several builders' members (pages parsed by several threads). Sort keys with the native numeric
- * typed-array sort, drop repeats (a member listed twice while the list changed under the pager), then place each
- * member's fingerprints at its key's sorted position.
+ * The index of several builders' members (pages parsed by several threads): members in key order, a member listed
+ * twice (the list changed under the pager) kept once, with the fingerprints it was last read with.
  */
 export function buildMemberIndex(all: MemberParts[]): MemberIndex {
-  const total = all.reduce((n, p) => n + p.keys.length, 0);
-  const sorted = new Float64Array(total);
-  let offset = 0;
-  for (const p of all) {
-    sorted.set(p.keys, offset);
-    offset += p.keys.length;
-  }
-  sorted.sort();
+  const keys = joined(all.map((p) => p.keys));
+  const systemFp = joined(all.map((p) => p.systemFp));
+  const customFp = joined(all.map((p) => p.customFp));
+  const order = sortedOrder(keys);
   let unique = 0;
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[unique - 1]) sorted[unique++] = sorted[i] as number;
-  const keys = sorted.slice(0, unique);
+  for (let i = 0; i < order.length; i++) if (i === 0 || keys[order[i] as number] !== keys[order[i - 1] as number]) unique++;
   const rawPhones = all.length === 1 ? (all[0] as MemberParts).rawPhones : new Map(all.flatMap((p) => [...p.rawPhones]));
-  const index = new MemberIndex(keys, new Float64Array(unique), new Float64Array(unique), new Uint8Array(unique), rawPhones, all.flatMap((p) => p.unmatchable));
-  for (const p of all) {
-    for (let i = 0; i < p.keys.length; i++) {
-      const at = index.find(p.keys[i] as number);
-      index.systemFp[at] = p.systemFp[i] as number;
-      index.customFp[at] = p.customFp[i] as number;
-    }
+  const index = new MemberIndex(new Float64Array(unique), new Float64Array(unique), new Float64Array(unique), new Uint8Array(unique), rawPhones, all.flatMap((p) => p.unmatchable));
+  let u = -1;
+  for (let i = 0; i < order.length; i++) {
+    const at = order[i] as number;
+    const key = keys[at] as number;
+    if (u < 0 || index.keys[u] !== key) index.keys[++u] = key;
+    index.systemFp[u] = systemFp[at] as number;
+    index.customFp[u] = customFp[at] as number;
   }
   return index;
+}
+
+/** Arrays end to end (the one array itself when there is one). */
+function joined(arrays: Float64Array[]): Float64Array {
+  if (arrays.length === 1) return arrays[0] as Float64Array;
+  const out = new Float64Array(arrays.reduce((n, a) => n + a.length, 0));
+  let offset = 0;
+  for (const a of arrays) {
+    out.set(a, offset);
+    offset += a.length;
+  }
+  return out;
 }
