@@ -34,6 +34,7 @@ const SPACE = 0x20;
 const TAB = 0x09;
 const LF = 0x0a;
 const CR = 0x0d;
+const QUOTE_BYTE = Buffer.from('"');
 const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
 const NULL = Buffer.from('null');
@@ -44,10 +45,26 @@ for (const c of '"\\/bfnrt') SIMPLE_ESCAPE[c.charCodeAt(0)] = 1;
 const HEX = new Uint8Array(256);
 for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 
-/** Names a caller picks out of an object, each matched by its UTF-8 bytes; index = position in `names`. */
+/** How many distinct keys a KeyTable learns (see guess()); keys past that are still read, only not guessed. */
+const MAX_LEARNED = 64;
+
+/**
+ * Names a caller picks out of an object, each matched by its UTF-8 bytes; index = position in `names`.
+ *
+ * The table also learns the keys it meets, in the order they come: objects of one kind (the contacts of a page,
+ * the records of a stream) repeat their keys in the same order, so the key after `phoneNumber` is most likely the
+ * one that followed it last time. A guessed key is confirmed by comparing its bytes, quotes included, which is
+ * cheaper than reading the key and looking it up; a wrong guess costs one comparison.
+ */
 export class KeyTable {
   private readonly encoded: Buffer[];
   private readonly byName: Map<string, number>;
+  /** Learned keys as `"name"` bytes, and each one's index in `names` (-1: not picked). */
+  private readonly learned: Buffer[] = [];
+  private readonly learnedIndex: number[] = [];
+  /** after[k]: the learned key that followed learned key k last time (-1: none); after[MAX_LEARNED]: unknown. */
+  private readonly after = new Int16Array(MAX_LEARNED + 1).fill(-1);
+  private last = MAX_LEARNED;
 
   constructor(readonly names: readonly string[]) {
     this.encoded = names.map((n) => Buffer.from(n));
@@ -69,6 +86,46 @@ export class KeyTable {
 
   indexOfName(name: string): number {
     return this.byName.get(name) ?? -1;
+  }
+
+  /** The learned key likely to come next (its `"name"` bytes), or undefined. */
+  guess(): Buffer | undefined {
+    const k = this.after[this.last] as number;
+    return k < 0 ? undefined : this.learned[k];
+  }
+
+  /** The guessed key came: its index in `names`. */
+  confirmGuess(): number {
+    const k = this.after[this.last] as number;
+    this.last = k;
+    return this.learnedIndex[k] as number;
+  }
+
+  /** A plain ASCII key read in full, bytes [start, end): learn it, and return its index in `names`. */
+  met(b: Uint8Array, start: number, end: number): number {
+    let k = 0;
+    const len = end - start + 2;
+    for (; k < this.learned.length; k++) {
+      const q = this.learned[k] as Buffer;
+      if (q.length !== len) continue;
+      let i = 1;
+      while (i < len - 1 && q[i] === b[start + i - 1]) i++;
+      if (i === len - 1) break;
+    }
+    if (k === this.learned.length) {
+      if (k === MAX_LEARNED) return this.metOther(this.indexOfBytes(b, start, end));
+      this.learned.push(Buffer.concat([QUOTE_BYTE, b.subarray(start, end), QUOTE_BYTE]));
+      this.learnedIndex.push(this.indexOfBytes(b, start, end));
+    }
+    this.after[this.last] = k;
+    this.last = k;
+    return this.learnedIndex[k] as number;
+  }
+
+  /** A key that is not learned (escaped, non-ASCII, or past the limit): nothing follows it in the guesses. */
+  metOther(index: number): number {
+    this.last = MAX_LEARNED;
+    return index;
   }
 }
 
@@ -191,16 +248,37 @@ export class JsonScanner {
 
   /** A member's key, as its index in `table` (-1: not picked); the position is then at the member's value. */
   key(table: KeyTable): number {
+    const guess = table.guess();
+    if (guess !== undefined && this.follows(guess)) {
+      this.p += guess.length;
+      this.colon();
+      return table.confirmGuess();
+    }
     if (this.peek() !== QUOTE) throw DECLINED;
     this.scanString();
     const start = this.strStart;
     const end = this.strEnd;
     const plain = !this.strEscaped && !this.strWide;
     const name = plain ? undefined : this.lastString();
+    this.colon();
+    return plain ? table.met(this.b, start, end) : table.metOther(table.indexOfName(name as string));
+  }
+
+  /** True when the bytes at the position are `bytes`. */
+  private follows(bytes: Buffer): boolean {
+    const b = this.b;
+    const p = this.p;
+    const len = bytes.length;
+    if (p + len > this.end) return false;
+    for (let i = 0; i < len; i++) if (b[p + i] !== bytes[i]) return false;
+    return true;
+  }
+
+  /** Past the colon after a key, and the spaces around it. */
+  private colon(): void {
     this.skipWhitespace();
     this.expect(COLON);
     this.skipWhitespace();
-    return plain ? table.indexOfBytes(this.b, start, end) : table.indexOfName(name as string);
   }
 
   /**
