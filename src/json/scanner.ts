@@ -191,10 +191,14 @@ export class JsonScanner {
   }
 
   skipWhitespace(): void {
+    // Most tokens follow one another directly: one test, small enough to be inlined where it is called.
+    if ((this.b[this.p] as number) > SPACE) return;
+    this.skipSpaces();
+  }
+
+  private skipSpaces(): void {
     const b = this.b;
     let p = this.p;
-    // Most tokens follow one another directly: one test, no loop.
-    if ((b[p] as number) > SPACE) return;
     if (this.lineMode) {
       while (p < this.end && (b[p] === SPACE || b[p] === TAB)) p++;
     } else {

@@ -31,12 +31,30 @@ function blockEnd(data: Buffer): number {
   return Math.max(lf, cr) + 1;
 }
 
+/** Where a block may end at the earliest: after the first line end that cannot be half of a `\r\n`. 0: nowhere yet. */
+function firstBlockEnd(data: Buffer): number {
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i];
+    if (c === LF) return i + 1;
+    if (c === CR) return i + 1 < data.length ? (data[i + 1] === LF ? i + 2 : i + 1) : 0;
+  }
+  return 0;
+}
+
 /** The input cut into line-aligned blocks; `maxLineBytes` bounds the memory one unterminated line may take. */
 export async function* lineAlignedBlocks(input: Readable | AsyncIterable<Buffer | string>, maxLineBytes = Infinity): AsyncGenerator<Buffer> {
   let carry: Buffer | undefined;
   for await (const chunk of input as AsyncIterable<Buffer | string>) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    const data = carry ? Buffer.concat([carry, bytes]) : bytes;
+    let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (carry) {
+      // The line carried over is finished by the head of this chunk, in a small block of its own: the rest of the
+      // chunk then goes on as it came, not copied in behind the carry (a copy of the whole input, and garbage).
+      const head = firstBlockEnd(data);
+      if (head > 0) {
+        yield Buffer.concat([carry, data.subarray(0, head)]);
+        data = data.subarray(head);
+      } else data = Buffer.concat([carry, data]);
+    }
     const end = blockEnd(data);
     carry = end < data.length ? data.subarray(end) : undefined;
     if (carry && carry.length > maxLineBytes) throw new LineTooLong(maxLineBytes);
