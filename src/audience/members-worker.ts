@@ -1,20 +1,18 @@
 /**
  * A members-phase worker thread: parses member pages the main thread fetches and collects their keys and
  * fingerprints, so that parsing a large list (hundreds of MB of JSON) runs beside the main thread's reading of the
- * audience. Protocol (see read-members.ts): `page` → answers `cursor` once the page is parsed (the main thread
- * follows it when it could not read it off the bytes); `build` → answers `parts`, the arrays transferred.
+ * audience. Protocol (see read-members.ts): `plan` first, unanswered; `page` → answers `cursor` once the page is
+ * read (the main thread follows it when it could not read it off the bytes); `build` → answers `parts`, the arrays
+ * transferred.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { buildFieldPlan, type PlanInput } from './fields.js';
 import { MembersPageReader, type MembersPage } from './members-page.js';
 import { MemberIndexBuilder, type MemberParts } from './members.js';
 
-export interface MembersWorkerData {
-  planInput: PlanInput;
-  region: string;
-}
-
 export type ToMembersWorker =
+  /** First: the field plan to fingerprint members by (the thread starts before it is known). */
+  | { type: 'plan'; planInput: PlanInput; region: string }
   /** expectedCursor: the cursor the main thread read off the bytes and already followed (undefined: none). */
   | { type: 'page'; bytes: Uint8Array; pageNo: number; expectedCursor: string | null | undefined }
   | { type: 'build' };
@@ -28,15 +26,19 @@ export type FromMembersWorker =
 function serve() {
   const port = parentPort;
   if (!port) throw new Error('members-worker runs as a worker thread');
-  const { planInput, region } = workerData as MembersWorkerData;
-  const plan = buildFieldPlan(planInput);
-  if ('error' in plan) throw new Error(plan.error);
+  let reader: MembersPageReader | undefined;
   const builder = new MemberIndexBuilder();
-  const reader = new MembersPageReader(plan, region);
   const send = (m: FromMembersWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
   port.on('message', (m: ToMembersWorker) => {
     try {
+      if (m.type === 'plan') {
+        const plan = buildFieldPlan(m.planInput);
+        if ('error' in plan) throw new Error(plan.error);
+        reader = new MembersPageReader(plan, m.region);
+        return;
+      }
       if (m.type === 'page') {
+        if (!reader) throw new Error('members page before the field plan');
         let p: MembersPage;
         try {
           p = reader.read(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength), builder);

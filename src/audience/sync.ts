@@ -27,7 +27,7 @@ import { InputSpill } from './input-spill.js';
 import { readInputHead, type AudienceHead, type InputHead } from './input-head.js';
 import { planAudience } from './plan.js';
 import { prepare, prepareSenderCode } from './prepare.js';
-import { readMembers } from './read-members.js';
+import { MembersParser, readMembers } from './read-members.js';
 import { RejectSink } from './rejects.js';
 import { readSenderKnowledge } from './sender-knowledge.js';
 import { fmt, formatReport, SyncCounts } from './report.js';
@@ -142,6 +142,16 @@ class Run {
   }
 
   private async audience(head: InputHead, audience: AudienceHead, source: SingerReader, spool: WriteSpool, spill: InputSpill, rejects: RejectSink): Promise<SyncResult> {
+    // The members' parsing thread starts now, so that it has loaded by the time the first page arrives.
+    const parser = new MembersParser();
+    try {
+      return await this.audienceSync(parser, head, audience, source, spool, spill, rejects);
+    } finally {
+      await parser.stop();
+    }
+  }
+
+  private async audienceSync(parser: MembersParser, head: InputHead, audience: AudienceHead, source: SingerReader, spool: WriteSpool, spill: InputSpill, rejects: RejectSink): Promise<SyncResult> {
     const { config, api, logger } = this.deps;
     const counts = this.counts;
     if (config.phone_list_id === undefined) throw new ConfigError(`invalid config: phone_list_id: required when the input has an audience stream ("${audience.stream}")`);
@@ -163,7 +173,7 @@ class Run {
 
     // 2. members, read on the other core while 3. the audience is read and diffed (plan.ts).
     const members = new AbortController();
-    const memberIndex = readMembers(api, list.phoneListId, config.page_size, planInput, prepared.region, members.signal, (n) => {
+    const memberIndex = readMembers(parser, api, list.phoneListId, config.page_size, planInput, prepared.region, members.signal, (n) => {
       if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
     }).then((index) => {
       counts.members = index.size + index.unmatchable.length;
