@@ -63,5 +63,14 @@ describe('member index', () => {
     expect([...index.keys]).to.deep.equal([12025550100, 12025550101, 12025550102]);
     expect([...index.systemFp]).to.deep.equal([4, 3, 1]);
   });
+
+  it('finds many keys at once exactly as it finds each one', () => {
+    const r = new Random(42);
+    const b = new MemberIndexBuilder();
+    for (let i = 0; i < 5000; i++) b.add(12025550000 + r.int(20_000), undefined, i, i);
+    const index = b.build();
+    const asked = Float64Array.from({ length: 8000 }, () => (r.chance(0.05) ? 0 : 12025550000 + r.int(25_000)));
+    expect([...index.findAll(asked)]).to.deep.equal([...asked].map((k) => index.find(k)));
+  });
 });
 

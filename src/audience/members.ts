@@ -29,6 +29,23 @@ export class MemberIndex {
     return indexOfKey(this.keys, key);
   }
 
+  /**
+   * Positions of many keys at once (-1: not a member): both in key order and merged, which for a large audience
+   * costs less than a binary search each (whose reads jump about the whole index).
+   */
+  findAll(keys: Float64Array): Int32Array {
+    const order = sortedOrder(keys);
+    const at = new Int32Array(keys.length);
+    const own = this.keys;
+    let j = 0;
+    for (let i = 0; i < order.length; i++) {
+      const k = keys[order[i] as number] as number;
+      while (j < own.length && (own[j] as number) < k) j++;
+      at[order[i] as number] = j < own.length && own[j] === k ? j : -1;
+    }
+    return at;
+  }
+
   /** The phone as Listrak stores it. */
   phoneAt(i: number): string {
     const key = this.keys[i] as number;

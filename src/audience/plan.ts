@@ -164,9 +164,11 @@ class AudienceDiff {
     return digestRecord(record, this.input);
   }
 
-  /** An unchanged member, settled from its digest alone; false when the record must be diffed in full. */
-  settleUnchanged(d: Digest, index: MemberIndex): boolean {
-    const at = index.find(d.key);
+  /**
+   * An unchanged member, settled from its digest alone; false when the record must be diffed in full.
+   * `at`: the digest's key's position in the index, when already looked up.
+   */
+  settleUnchanged(d: Digest, index: MemberIndex, at = index.find(d.key)): boolean {
     if (at < 0 || index.seen[at] === 1 || index.systemFp[at] !== d.systemFp || index.customFp[at] !== d.customFp) return false;
     index.seen[at] = 1;
     this.input.counts.add('unchanged');
@@ -274,8 +276,10 @@ class Digests {
     let reader: ReturnType<InputSpill['reader']> | undefined;
     let reread = 0;
     try {
+      const positions = index.findAll(this.keys.subarray(0, this.n));
       for (let i = 0; i < this.n; i++) {
-        if (this.valid[i] === 1 && differ.settleUnchanged({ key: this.keys[i] as number, systemFp: this.sys[i] as number, customFp: this.cus[i] as number }, index)) continue;
+        const d = { key: this.keys[i] as number, systemFp: this.sys[i] as number, customFp: this.cus[i] as number };
+        if (this.valid[i] === 1 && differ.settleUnchanged(d, index, positions[i])) continue;
         reader ??= spill.reader();
         reread++;
         const msg = await reader.at(this.lines[i] as number);
