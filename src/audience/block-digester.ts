@@ -7,16 +7,12 @@ import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import { LineTooLong, splitBlock } from '../singer/lines.js';
 import type { DigestWorkerData, FromDigestWorker, ToDigestWorker } from './digest-worker.js';
+import type { DigestedLines } from './record-lines.js';
 import { ReplyQueue, WORKER_HEAP } from './worker-replies.js';
 
-export interface DigestedBlock {
+export interface DigestedBlock extends DigestedLines {
   /** Number of the block's first line in the input. */
   firstLine: number;
-  /** One kind per line (LineKind), and the digests of the lines of kind Digest. */
-  kinds: Uint8Array;
-  keys: Float64Array;
-  systemFp: Float64Array;
-  customFp: Float64Array;
   /** The block's lines, split on demand: only blocks with lines to parse in full pay for it. */
   lines(): string[];
 }

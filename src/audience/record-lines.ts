@@ -41,6 +41,8 @@ export class RecordLineDigester {
   private readonly callingCode: Buffer;
   /** False when the stream name is empty (a RECORD may not have one): then every line goes the reference way. */
   private readonly scannable: boolean;
+  /** For each system field, then each custom field: the test its picked text passes when already canonical. */
+  private readonly tests: FieldTest[];
   private key = 0;
   private systemFp = 0;
   private customFp = 0;
@@ -54,6 +56,7 @@ export class RecordLineDigester {
     this.stream = Buffer.from(audienceStream);
     this.callingCode = Buffer.from(ctx.callingCode);
     this.scannable = audienceStream !== '';
+    this.tests = [...ctx.plan.system.map(systemTest), ...ctx.plan.custom.map(customTest)];
   }
 
   digestBlock(block: Buffer): DigestedLines {
@@ -151,35 +154,23 @@ export class RecordLineDigester {
     const key = kind[0] === Picked.Ascii ? canonicalDigitsKey(b, start[0] as number, end[0] as number, this.callingCode) : -1;
     if (key < 0) return this.digestBuilt();
     const h = this.hasher.start();
-    for (let i = 0; i < plan.system.length; i++) if (!this.addSystem(plan.system[i] as ManagedSystemField, 1 + i)) return this.digestBuilt();
+    const tests = this.tests;
+    const systemCount = plan.system.length;
+    for (let i = 0; i < systemCount; i++) if (!this.addPicked(1 + i, tests[i] as FieldTest)) return this.digestBuilt();
     const systemFp = h.finish();
     h.start();
-    for (let i = 0; i < plan.custom.length; i++) if (!this.addCustom(plan.custom[i] as ManagedCustomField, 1 + plan.system.length + i)) return this.digestBuilt();
+    for (let i = systemCount; i < tests.length; i++) if (!this.addPicked(1 + i, tests[i] as FieldTest)) return this.digestBuilt();
     this.key = key;
     this.systemFp = systemFp;
     this.customFp = h.finish();
     return LineKind.Digest;
   }
 
-  /** Hash a system value already in canonical form (as mapRecord's coercer would leave it); false if it is not. */
-  private addSystem(f: ManagedSystemField, slot: number): boolean {
-    const { kind, start, end } = this.record;
-    const k = kind[slot];
-    if (k === Picked.Absent || k === Picked.Null) return this.hasher.addNull(), true;
-    if (f.shape.kind === 'date' || (k !== Picked.Ascii && k !== Picked.Integer)) return false;
-    const b = this.scanner.bytes;
-    const st = start[slot] as number;
-    const en = end[slot] as number;
-    if (st === en) return this.hasher.addNull(), true;
-    if (en - st > f.shape.maxLength) return false;
-    // A number is its own text (coerceText), but never an email address.
-    const ok = k === Picked.Integer ? f.shape.kind === 'text' : isCleanAscii(b, st, en) && (f.shape.kind === 'text' || isEmailAscii(b, st, en));
-    if (ok) this.hasher.addAscii(b, st, en);
-    return ok;
-  }
-
-  /** Hash a profile value already in canonical form for its type (as coerceByType would leave it); false if not. */
-  private addCustom(f: ManagedCustomField, slot: number): boolean {
+  /**
+   * Hash the value picked at `slot` when it is empty (absent, null or "": every coercer makes that null) or is ASCII
+   * text its field's test finds canonical; false when it is neither (the record is then built and digested).
+   */
+  private addPicked(slot: number, field: FieldTest): boolean {
     const { kind, start, end } = this.record;
     const k = kind[slot];
     if (k === Picked.Absent || k === Picked.Null) return this.hasher.addNull(), true;
@@ -188,13 +179,9 @@ export class RecordLineDigester {
     const st = start[slot] as number;
     const en = end[slot] as number;
     if (st === en) return this.hasher.addNull(), true;
-    const max = f.field.maxLength;
-    if (max && en - st > max) return false;
-    const type = f.field.dataType;
-    const text = type !== 'Number' && type !== 'Checkbox' && type !== 'Date';
-    const ok = k === Picked.Integer ? text || type === 'Number' : text ? isCleanAscii(b, st, en) : type === 'Number' && isCanonicalInteger(b, st, en);
-    if (ok) this.hasher.addAscii(b, st, en);
-    return ok;
+    if ((field.maxLength && en - st > field.maxLength) || !field.canonical(k === Picked.Integer, b, st, en)) return false;
+    this.hasher.addAscii(b, st, en);
+    return true;
   }
 
   /** The reference for a record with a value not in canonical form: build its picked properties and digest them. */
@@ -209,6 +196,36 @@ export class RecordLineDigester {
     } catch {
       return LineKind.Parse;
     }
+  }
+}
+
+/** When a picked text is already what a field's coercer would make of it; longer than maxLength, it never is. */
+interface FieldTest {
+  maxLength: number | null | undefined;
+  canonical: (integer: boolean, b: Uint8Array, start: number, end: number) => boolean;
+}
+
+const never = () => false;
+
+/** As mapRecord's coercers: a number is its own text (coerceText), but never an email address; dates are built. */
+function systemTest(f: ManagedSystemField): FieldTest {
+  const shape = f.shape;
+  if (shape.kind === 'date') return { maxLength: null, canonical: never };
+  if (shape.kind === 'email') return { maxLength: shape.maxLength, canonical: (integer, b, st, en) => !integer && isCleanAscii(b, st, en) && isEmailAscii(b, st, en) };
+  return { maxLength: shape.maxLength, canonical: (integer, b, st, en) => integer || isCleanAscii(b, st, en) };
+}
+
+/** As coerceByType: text types keep clean text, Number keeps canonical integers; checkboxes and dates are built. */
+function customTest(f: ManagedCustomField): FieldTest {
+  const maxLength = f.field.maxLength;
+  switch (f.field.dataType) {
+    case 'Number':
+      return { maxLength, canonical: (integer, b, st, en) => integer || isCanonicalInteger(b, st, en) };
+    case 'Checkbox':
+    case 'Date':
+      return { maxLength, canonical: never };
+    default:
+      return { maxLength, canonical: (integer, b, st, en) => integer || isCleanAscii(b, st, en) };
   }
 }
 

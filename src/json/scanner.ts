@@ -220,13 +220,7 @@ export class JsonScanner {
 
   /** Enter an object: true when it has a first member (read it with key()), false when it is `{}`. */
   openObject(): boolean {
-    this.expect(OPEN_OBJECT);
-    this.skipWhitespace();
-    if (this.peek() === CLOSE_OBJECT) {
-      this.p++;
-      return false;
-    }
-    return true;
+    return this.open(OPEN_OBJECT, CLOSE_OBJECT);
   }
 
   /** After a member's value: true when another member follows, false at the object's end. */
@@ -236,9 +230,14 @@ export class JsonScanner {
 
   /** Enter an array: true when it has a first element, false when it is `[]`. */
   openArray(): boolean {
-    this.expect(OPEN_ARRAY);
+    return this.open(OPEN_ARRAY, CLOSE_ARRAY);
+  }
+
+  /** Past an opening bracket; true when something comes before the closing one. */
+  private open(opening: number, closing: number): boolean {
+    this.expect(opening);
     this.skipWhitespace();
-    if (this.peek() === CLOSE_ARRAY) {
+    if (this.peek() === closing) {
       this.p++;
       return false;
     }
