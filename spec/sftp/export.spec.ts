@@ -114,6 +114,14 @@ describe('listrak-sftp-export: files', () => {
     expect(line).to.equal("'o''hara@example.com'|7||||'A|B'|||||||||||||||||");
   });
 
+  it('maps a column to a property named like an Object.prototype member only when the record has it', async () => {
+    const cfg = config({ mappings: { customers: { firstname: 'constructor' } } });
+    const { result } = await exportWith(cfg, singer({ customers: [{ email: 'a@example.com' }, { email: 'b@example.com', constructor: 'Bo' }] }));
+    expect(result.files.find((f) => f.kind === 'customers')?.rows).to.equal(2);
+    const lines = readFileSync(join(cfg.staging_dir, 'Listrak_Customer_20261124.csv'), 'utf8').trim().split('\n');
+    expect(lines.slice(1).map((l) => l.split(',')[5])).to.deep.equal(['', 'Bo']);
+  });
+
   it('--dry-run writes no file; a bad line leaves no half file behind', async () => {
     const dry = config();
     const { result } = await exportWith(dry, singer(sample), 'dry-run');

@@ -1,5 +1,5 @@
 /** Record → row of one import file: properties matched to columns by name, then each value made a cell. */
-import { normalizeName } from '../audience/fields.js';
+import { normalizeName, recordValue } from '../audience/fields.js';
 import { toCell } from './cells.js';
 import type { FileSpec } from './specs.js';
 
@@ -36,7 +36,7 @@ export class RowMapper {
       }
       if (column && !out.has(column)) out.set(column, record[prop]);
     }
-    for (const [column, prop] of this.explicit) out.set(column, record[prop]);
+    for (const [column, prop] of this.explicit) out.set(column, recordValue(record, prop));
     return out;
   }
 
