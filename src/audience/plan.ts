@@ -146,8 +146,12 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
 }
 
 function parseRecord(text: string, line: number): Numbered<RecordMessage> {
-  const msg = parseSingerLine(text, line);
-  if (msg?.type !== 'RECORD') throw new Error(`line ${line}: digested as a record, but it is not one`);
+  return digestedRecord(parseSingerLine(text, line), line, 'input');
+}
+
+/** A line read again because its digest said it was an audience record: it must be one. */
+function digestedRecord(msg: Numbered<SingerMessage> | undefined, line: number, source: string): Numbered<RecordMessage> {
+  if (msg?.type !== 'RECORD') throw new Error(`${source} line ${line}: digested as a record, but it is not one`);
   return msg;
 }
 
@@ -282,9 +286,8 @@ class Digests {
         if (this.valid[i] === 1 && differ.settleUnchanged(d, index, positions[i])) continue;
         reader ??= spill.reader();
         reread++;
-        const msg = await reader.at(this.lines[i] as number);
-        if (msg.type !== 'RECORD') throw new Error(`input copy: line ${msg.line} is not a record`);
-        await differ.diff(msg, index);
+        const line = this.lines[i] as number;
+        await differ.diff(digestedRecord(await reader.at(line), line, 'input copy'), index);
       }
       return reread;
     } finally {
