@@ -117,6 +117,16 @@ describe('audience sync under faults', () => {
     });
   }
 
+  it('stops, before any write, when Listrak hands back a members cursor it already gave', async () => {
+    await setup();
+    // Pages of 3: the second page's answer names its own cursor as the next one.
+    sandbox.faults.add({ operationId: 'Contact_GetContactCollection', repeatCursor: true, skip: 1 });
+    const run = await runTarget(sandbox, input(), { page_size: 3 });
+    expect(run.error?.message).to.match(/paging: Listrak returned the cursor \S+ twice/);
+    expect(writeCalls(sandbox)).to.deep.equal({});
+    expect(sandbox.faults.pending()).to.equal(0);
+  });
+
   it('never logs a secret, a token or a full phone, even while retrying', async () => {
     await setup();
     sandbox.faults.add({ operationId: 'Contact_PutContactResource', status: 503, message: `upstream failed for ${phone(1)}` });

@@ -7,6 +7,8 @@
  *  - `drop`: destroy the connection without an answer (before handling, or after when `afterHandler` is set);
  *  - `delayMs`: hold the answer that long first; alone (no status, drop or afterHandler), the call is then
  *    answered normally: a slow server rather than a failing one.
+ *  - `repeatCursor`: a paged GET answers with the cursor it was asked with as its next one (a server paging in
+ *    circles, which a client must notice rather than loop forever); the call is otherwise answered normally.
  */
 
 export interface FaultRule {
@@ -19,6 +21,7 @@ export interface FaultRule {
   afterHandler?: boolean;
   drop?: boolean;
   delayMs?: number;
+  repeatCursor?: boolean;
   skip?: number;
   times?: number;
 }

@@ -15,6 +15,8 @@ export interface RouteContext {
   state: SandboxState;
   /** Processing delay for contact imports, in ms. */
   importDelayMs: number;
+  /** A fault: a paged answer names the cursor it was asked with as its next one (see FaultRule.repeatCursor). */
+  repeatCursor?: boolean;
 }
 
 export interface Reply {
@@ -161,7 +163,9 @@ function pageOf<T, R>(items: readonly T[], ctx: RouteContext, pick: (item: T) =>
     pos++;
     if (out !== undefined) data.push(out);
   }
-  return { status: 200, body: { status: 200, nextPageCursor: pos < items.length ? encodeCursor(pos) : null, data } };
+  const asked = ctx.query.get('cursor');
+  const nextPageCursor = ctx.repeatCursor && asked ? asked : pos < items.length ? encodeCursor(pos) : null;
+  return { status: 200, body: { status: 200, nextPageCursor, data } };
 }
 
 function boolParam(value: string | null, name: string): boolean {

@@ -129,7 +129,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     let reply: Reply;
     try {
-      reply = route.spec.handler({ params, query: url.searchParams, body, state, importDelayMs: opts.importDelayMs });
+      reply = route.spec.handler({ params, query: url.searchParams, body, state, importDelayMs: opts.importDelayMs, repeatCursor: taken?.repeatCursor });
     } catch (e) {
       if (e instanceof ApiFault) reply = { status: e.status, body: apiError(e.status, e.code, e.message) };
       else throw e;
