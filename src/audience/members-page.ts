@@ -8,14 +8,14 @@
  * shape is built whole and indexed by the reference path; a page outside it (not JSON, a repeated `data`) goes
  * through JSON.parse, whose errors and meaning stay the reference.
  */
-import { page, type SmsContact } from '../listrak/sms.js';
+import { page, pageCursor, type SmsContact } from '../listrak/sms.js';
 import { DECLINED, JsonScanner, KeyTable, Picked, Picks } from '../json/scanner.js';
 import { canonicalStored } from './coerce.js';
 import { storedFingerprints, storedSystemValue, type FieldPlan } from './fields.js';
 import { FingerprintHasher } from './fingerprint.js';
 import type { MemberIndexBuilder } from './members.js';
 import { canonicalKey } from './prepare.js';
-import { canonicalShapeKey, isCanonicalInteger, isCleanAscii } from './value-scan.js';
+import { canonicalShapeKey, isCleanAscii, profileValueTest, type CanonicalTest } from './value-scan.js';
 
 const PAGE_KEYS = new KeyTable(['nextPageCursor', 'data']);
 const CURSOR = 0;
@@ -49,6 +49,10 @@ export class MembersPageReader {
   private segEnd: number[] = [];
   /** A page's members, held until the whole page has been read, then added to the builder. */
   private readonly staged = new MembersPageStage();
+  /** Per system field: whether clean stored text is its canonical form (storedSystemValue: all but birthday). */
+  private readonly systemTextKept: boolean[];
+  /** Per custom field: when a stored value is already canonical for its type. */
+  private readonly customTests: CanonicalTest[];
 
   constructor(
     private readonly plan: FieldPlan,
@@ -57,6 +61,8 @@ export class MembersPageReader {
     const names = ['phoneNumber', ...plan.system.map((f) => f.field), 'segmentationFieldValues'];
     this.contactKeys = new Picks(new KeyTable(names));
     this.segmentsSlot = names.length - 1;
+    this.systemTextKept = plan.system.map((f) => f.field !== 'birthday');
+    this.customTests = plan.custom.map((f) => profileValueTest(f.field.dataType));
   }
 
   read(bytes: Buffer, builder: MemberIndexBuilder): MembersPage {
@@ -90,7 +96,7 @@ export class MembersPageReader {
       } while (s.nextMember());
     }
     if (!s.atEnd() || members < 0) throw DECLINED;
-    return { cursor: typeof cursor === 'string' && cursor.length > 0 ? cursor : null, members };
+    return { cursor: pageCursor(cursor), members };
   }
 
   private scanContacts(): number {
@@ -123,12 +129,7 @@ export class MembersPageReader {
 
   /** The reference path for one contact: build it and index it as a parsed page would be. */
   private stageBuilt(at: number): void {
-    const c = this.scanner.valueAt(at) as SmsContact;
-    if (typeof c.phoneNumber !== 'string') return;
-    const key = canonicalKey(c.phoneNumber, this.region);
-    if (key === undefined) return this.staged.addUnmatchable(c.phoneNumber);
-    const stored = storedFingerprints(this.plan, c);
-    this.staged.add(key, c.phoneNumber, stored.systemFp, stored.customFp);
+    indexContact(this.staged, this.scanner.valueAt(at) as SmsContact, this.plan, this.region);
   }
 
   private systemFingerprint(): number {
@@ -140,7 +141,7 @@ export class MembersPageReader {
       const slot = i + 1;
       const k = kind[slot];
       if (k === Picked.Absent || k === Picked.Null) h.addNull();
-      else if (k === Picked.Ascii && f.field !== 'birthday' && isCleanAscii(b, start[slot] as number, end[slot] as number)) h.addAscii(b, start[slot] as number, end[slot] as number);
+      else if (k === Picked.Ascii && this.systemTextKept[i] && isCleanAscii(b, start[slot] as number, end[slot] as number)) h.addAscii(b, start[slot] as number, end[slot] as number);
       else h.add(storedSystemValue(f, k === Picked.Ascii && start[slot] === end[slot] ? '' : this.scanner.valueAt(at[slot] as number)));
     }
     return h.finish();
@@ -182,7 +183,8 @@ export class MembersPageReader {
   private customFingerprint(): number {
     const h = this.hasher.start();
     const b = this.scanner.bytes;
-    for (const f of this.plan.custom) {
+    for (let c = 0; c < this.plan.custom.length; c++) {
+      const f = this.plan.custom[c] as FieldPlan['custom'][number];
       const id = f.field.segmentationFieldId;
       // The last value given for the field wins, as in storedValues.
       let i = this.segIds.length - 1;
@@ -192,34 +194,37 @@ export class MembersPageReader {
         h.addNull();
         continue;
       }
-      const type = f.field.dataType;
       const st = this.segStart[i] as number;
       const en = this.segEnd[i] as number;
-      const text = type !== 'Number' && type !== 'Checkbox' && type !== 'Date';
-      if (k === Picked.Integer && (text || type === 'Number')) h.addAscii(b, st, en);
-      else if (k === Picked.Ascii && st < en && (text ? isCleanAscii(b, st, en) : type === 'Number' && isCanonicalInteger(b, st, en))) h.addAscii(b, st, en);
-      else h.add(canonicalStored(type, (k === Picked.Ascii && st === en ? '' : this.scanner.valueAt(this.segAt[i] as number)) as string));
+      const picked = k === Picked.Integer || (k === Picked.Ascii && st < en);
+      if (picked && (this.customTests[c] as CanonicalTest)(k === Picked.Integer, b, st, en)) h.addAscii(b, st, en);
+      else h.add(canonicalStored(f.field.dataType, (k === Picked.Ascii && st === en ? '' : this.scanner.valueAt(this.segAt[i] as number)) as string));
     }
     return h.finish();
   }
 }
 
+/** Where indexed members go: the index builder, or a page's stage until the page is read whole. */
+interface MemberSink {
+  add(key: number, raw: string | undefined, systemFp: number, customFp: number): void;
+  addUnmatchable(raw: string): void;
+}
+
 /** The reference: index contacts as JSON.parse gives them. */
-export function indexContacts(builder: MemberIndexBuilder, contacts: SmsContact[], plan: FieldPlan, region: string) {
-  for (const c of contacts) {
-    if (typeof c?.phoneNumber !== 'string') continue;
-    const key = canonicalKey(c.phoneNumber, region);
-    if (key === undefined) {
-      builder.addUnmatchable(c.phoneNumber);
-      continue;
-    }
-    const stored = storedFingerprints(plan, c);
-    builder.add(key, c.phoneNumber, stored.systemFp, stored.customFp);
-  }
+export function indexContacts(builder: MemberSink, contacts: SmsContact[], plan: FieldPlan, region: string) {
+  for (const c of contacts) indexContact(builder, c, plan, region);
+}
+
+function indexContact(sink: MemberSink, c: SmsContact, plan: FieldPlan, region: string) {
+  if (typeof c?.phoneNumber !== 'string') return;
+  const key = canonicalKey(c.phoneNumber, region);
+  if (key === undefined) return sink.addUnmatchable(c.phoneNumber);
+  const stored = storedFingerprints(plan, c);
+  sink.add(key, c.phoneNumber, stored.systemFp, stored.customFp);
 }
 
 /** A page's members, staged in the order they were read. */
-class MembersPageStage {
+class MembersPageStage implements MemberSink {
   private keys: number[] = [];
   /** The phone as Listrak spelled it, where that is not the key's own digits. */
   private raws: (string | undefined)[] = [];

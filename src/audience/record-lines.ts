@@ -7,13 +7,13 @@
  * another stream, anything unusual or not JSON) goes the reference way too: JSON.parse, parseSingerLine and
  * digestRecord, and what they cannot digest is left to the main thread, which raises the errors.
  */
-import { DECLINED, JsonScanner, KeyTable, Picked, Picks } from '../json/scanner.js';
+import { DECLINED, JsonScanner, KeyTable, Picked, Picks, bytesEqual } from '../json/scanner.js';
 import { MAX_LINE_CHARS, parseSingerLine } from '../singer/reader.js';
-import { LineKind, digestRecord, type DigestContext } from './digest.js';
+import { LineKind, digestRecord, type Digest, type DigestContext } from './digest.js';
 import type { ManagedCustomField, ManagedSystemField } from './fields.js';
 import { FingerprintHasher } from './fingerprint.js';
 import { grown } from './typed.js';
-import { canonicalDigitsKey, isCanonicalInteger, isCleanAscii, isEmailAscii } from './value-scan.js';
+import { canonicalDigitsKey, isCleanAscii, isEmailAscii, neverCanonical, profileValueTest, type CanonicalTest } from './value-scan.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -109,7 +109,7 @@ export class RecordLineDigester {
     }
   }
 
-  private keep(d: { key: number; systemFp: number; customFp: number } | undefined): number {
+  private keep(d: Digest | undefined): number {
     if (!d) return LineKind.Parse;
     this.key = d.key;
     this.systemFp = d.systemFp;
@@ -141,8 +141,8 @@ export class RecordLineDigester {
     }
     if (!s.atEnd() || s.p - pos > MAX_LINE_CHARS || !record) throw DECLINED;
     const b = s.bytes;
-    if (!(top.kind[TYPE] === Picked.Ascii && equalBytes(b, top.start[TYPE] as number, top.end[TYPE] as number, RECORD_TYPE))) throw DECLINED;
-    if (!(top.kind[STREAM] === Picked.Ascii && equalBytes(b, top.start[STREAM] as number, top.end[STREAM] as number, this.stream))) throw DECLINED;
+    if (!(top.kind[TYPE] === Picked.Ascii && bytesEqual(b, top.start[TYPE] as number, top.end[TYPE] as number, RECORD_TYPE))) throw DECLINED;
+    if (!(top.kind[STREAM] === Picked.Ascii && bytesEqual(b, top.start[STREAM] as number, top.end[STREAM] as number, this.stream))) throw DECLINED;
     return this.digestPicked();
   }
 
@@ -202,31 +202,20 @@ export class RecordLineDigester {
 /** When a picked text is already what a field's coercer would make of it; longer than maxLength, it never is. */
 interface FieldTest {
   maxLength: number | null | undefined;
-  canonical: (integer: boolean, b: Uint8Array, start: number, end: number) => boolean;
+  canonical: CanonicalTest;
 }
-
-const never = () => false;
 
 /** As mapRecord's coercers: a number is its own text (coerceText), but never an email address; dates are built. */
 function systemTest(f: ManagedSystemField): FieldTest {
   const shape = f.shape;
-  if (shape.kind === 'date') return { maxLength: null, canonical: never };
+  if (shape.kind === 'date') return { maxLength: null, canonical: neverCanonical };
   if (shape.kind === 'email') return { maxLength: shape.maxLength, canonical: (integer, b, st, en) => !integer && isCleanAscii(b, st, en) && isEmailAscii(b, st, en) };
   return { maxLength: shape.maxLength, canonical: (integer, b, st, en) => integer || isCleanAscii(b, st, en) };
 }
 
-/** As coerceByType: text types keep clean text, Number keeps canonical integers; checkboxes and dates are built. */
+/** As coerceByType, which also holds a profile value to the field's maxLength. */
 function customTest(f: ManagedCustomField): FieldTest {
-  const maxLength = f.field.maxLength;
-  switch (f.field.dataType) {
-    case 'Number':
-      return { maxLength, canonical: (integer, b, st, en) => integer || isCanonicalInteger(b, st, en) };
-    case 'Checkbox':
-    case 'Date':
-      return { maxLength, canonical: never };
-    default:
-      return { maxLength, canonical: (integer, b, st, en) => integer || isCleanAscii(b, st, en) };
-  }
+  return { maxLength: f.field.maxLength, canonical: profileValueTest(f.field.dataType) };
 }
 
 /** Where the line starting at `pos` ends: its `\n` or `\r`, or the block's end. */
@@ -234,10 +223,4 @@ function lineEnd(block: Buffer, pos: number): number {
   let p = pos;
   while (p < block.length && block[p] !== LF && block[p] !== CR) p++;
   return p;
-}
-
-function equalBytes(b: Uint8Array, start: number, end: number, expected: Buffer): boolean {
-  if (end - start !== expected.length) return false;
-  for (let i = 0; i < expected.length; i++) if (b[start + i] !== expected[i]) return false;
-  return true;
 }

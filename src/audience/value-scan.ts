@@ -2,9 +2,10 @@
  * Canonical forms read off bytes: the tests that tell a picked ASCII value (see Picked in json/scanner.ts) is
  * already what coerce.ts would make of it, so its bytes can be fingerprinted as they are. Each mirrors a rule of
  * coerce.ts or phone.ts for the ASCII case only; any value that fails a test is built and goes through the rule
- * itself, so these can only make a value cheaper, never different (spec/audience/value-scan.spec.ts holds them to
- * the rules on random values).
+ * itself, so these can only make a value cheaper, never different (the members-page and record-lines specs hold
+ * them to the rules on random values).
  */
+import { digitsValue } from '../json/scanner.js';
 
 const SPACE = 0x20;
 const DEL = 0x7f;
@@ -51,9 +52,7 @@ export function isCanonicalInteger(b: Uint8Array, start: number, end: number): b
 export function canonicalShapeKey(b: Uint8Array, start: number, end: number): number {
   const len = end - start;
   if (len < 8 || len > 15 || b[start] === ZERO || !allDigits(b, start, end)) return -1;
-  let n = 0;
-  for (let i = start; i < end; i++) n = n * 10 + ((b[i] as number) - ZERO);
-  return n;
+  return digitsValue(b, start, end);
 }
 
 /**
@@ -74,3 +73,28 @@ function allDigits(b: Uint8Array, start: number, end: number): boolean {
   }
   return true;
 }
+
+/**
+ * Whether a picked value is already canonical for a field: `integer` when it is a plain integer (Picked.Integer),
+ * else it is ASCII text without escapes; the value is bytes [start, end).
+ */
+export type CanonicalTest = (integer: boolean, b: Uint8Array, start: number, end: number) => boolean;
+
+export const neverCanonical: CanonicalTest = () => false;
+
+/**
+ * A profile value's test by the field's data type, as coerceByType (and canonicalStored) treat it: the text types
+ * keep clean text and a number's digits, Number keeps canonical integers, and checkboxes and dates are always built.
+ */
+export function profileValueTest(dataType: string): CanonicalTest {
+  switch (dataType) {
+    case 'Number':
+      return (integer, b, st, en) => integer || isCanonicalInteger(b, st, en);
+    case 'Checkbox':
+    case 'Date':
+      return neverCanonical;
+    default:
+      return (integer, b, st, en) => integer || isCleanAscii(b, st, en);
+  }
+}
+

@@ -34,7 +34,6 @@ const SPACE = 0x20;
 const TAB = 0x09;
 const LF = 0x0a;
 const CR = 0x0d;
-const QUOTE_BYTE = Buffer.from('"');
 const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
 const NULL = Buffer.from('null');
@@ -44,6 +43,21 @@ const SIMPLE_ESCAPE = new Uint8Array(256);
 for (const c of '"\\/bfnrt') SIMPLE_ESCAPE[c.charCodeAt(0)] = 1;
 const HEX = new Uint8Array(256);
 for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+
+/** True when bytes [start, end) of `b` are `expected`. */
+export function bytesEqual(b: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  const len = expected.length;
+  if (end - start !== len || start < 0 || end > b.length) return false;
+  for (let i = 0; i < len; i++) if (b[start + i] !== expected[i]) return false;
+  return true;
+}
+
+/** The value of a run of decimal digits, bytes [start, end) (exact up to 15 digits). */
+export function digitsValue(b: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) n = n * 10 + ((b[i] as number) - ZERO);
+  return n;
+}
 
 /** How many distinct keys a KeyTable learns (see guess()); keys past that are still read, only not guessed. */
 const MAX_LEARNED = 64;
@@ -73,14 +87,7 @@ export class KeyTable {
 
   /** Index of the ASCII key in bytes [start, end), or -1. */
   indexOfBytes(b: Uint8Array, start: number, end: number): number {
-    const len = end - start;
-    for (let k = 0; k < this.encoded.length; k++) {
-      const name = this.encoded[k] as Buffer;
-      if (name.length !== len) continue;
-      let i = 0;
-      while (i < len && name[i] === b[start + i]) i++;
-      if (i === len) return k;
-    }
+    for (let k = 0; k < this.encoded.length; k++) if (bytesEqual(b, start, end, this.encoded[k] as Buffer)) return k;
     return -1;
   }
 
@@ -101,20 +108,14 @@ export class KeyTable {
     return this.learnedIndex[k] as number;
   }
 
-  /** A plain ASCII key read in full, bytes [start, end): learn it, and return its index in `names`. */
+  /** A plain ASCII key read in full, bytes [start, end) between its quotes: learn it, and return its index in `names`. */
   met(b: Uint8Array, start: number, end: number): number {
+    // The key's quotes are in `b` around it, so a learned key compares with them included.
     let k = 0;
-    const len = end - start + 2;
-    for (; k < this.learned.length; k++) {
-      const q = this.learned[k] as Buffer;
-      if (q.length !== len) continue;
-      let i = 1;
-      while (i < len - 1 && q[i] === b[start + i - 1]) i++;
-      if (i === len - 1) break;
-    }
+    while (k < this.learned.length && !bytesEqual(b, start - 1, end + 1, this.learned[k] as Buffer)) k++;
     if (k === this.learned.length) {
       if (k === MAX_LEARNED) return this.metOther(this.indexOfBytes(b, start, end));
-      this.learned.push(Buffer.concat([QUOTE_BYTE, b.subarray(start, end), QUOTE_BYTE]));
+      this.learned.push(Buffer.from(b.subarray(start - 1, end + 1)));
       this.learnedIndex.push(this.indexOfBytes(b, start, end));
     }
     this.after[this.last] = k;
@@ -269,12 +270,7 @@ export class JsonScanner {
 
   /** True when the bytes at the position are `bytes`. */
   private follows(bytes: Buffer): boolean {
-    const b = this.b;
-    const p = this.p;
-    const len = bytes.length;
-    if (p + len > this.end) return false;
-    for (let i = 0; i < len; i++) if (b[p + i] !== bytes[i]) return false;
-    return true;
+    return bytesEqual(this.b, this.p, this.p + bytes.length, bytes);
   }
 
   /** Past the colon after a key, and the spaces around it. */
@@ -340,9 +336,7 @@ export class JsonScanner {
 
   /** The value of an Integer pick's bytes. */
   integerAt(start: number, end: number): number {
-    let n = 0;
-    for (let i = start; i < end; i++) n = n * 10 + ((this.b[i] as number) - ZERO);
-    return n;
+    return digitsValue(this.b, start, end);
   }
 
   /** Read the value at the position without building it (but checking it all). */
@@ -355,9 +349,7 @@ export class JsonScanner {
         do {
           if (this.peek() !== QUOTE) throw DECLINED;
           this.scanString();
-          this.skipWhitespace();
-          this.expect(COLON);
-          this.skipWhitespace();
+          this.colon();
           this.skipValue(depth + 1);
         } while (this.nextMember());
       }
@@ -388,9 +380,7 @@ export class JsonScanner {
           if (this.peek() !== QUOTE) throw DECLINED;
           this.scanString();
           const name = this.lastString();
-          this.skipWhitespace();
-          this.expect(COLON);
-          this.skipWhitespace();
+          this.colon();
           const v = this.value(depth + 1);
           // JSON.parse makes `__proto__` an own property; plain assignment would set the prototype instead.
           if (name === '__proto__') Object.defineProperty(obj, name, { value: v, enumerable: true, writable: true, configurable: true });
@@ -488,10 +478,8 @@ export class JsonScanner {
   }
 
   private literal(word: Buffer): void {
-    const p = this.p;
-    if (p + word.length > this.end) throw DECLINED;
-    for (let i = 0; i < word.length; i++) if (this.b[p + i] !== word[i]) throw DECLINED;
-    this.p = p + word.length;
+    if (!this.follows(word)) throw DECLINED;
+    this.p += word.length;
   }
 
   private expect(c: number): void {

@@ -105,8 +105,12 @@ function single<T>(body: unknown): T {
 export function page<T>(body: unknown): Page<T> {
   const env = (body ?? {}) as Envelope;
   const data = Array.isArray(env.data) ? (env.data as T[]) : [];
-  const cursor = typeof env.nextPageCursor === 'string' && env.nextPageCursor.length > 0 ? env.nextPageCursor : null;
-  return { data, nextPageCursor: cursor };
+  return { data, nextPageCursor: pageCursor(env.nextPageCursor) };
+}
+
+/** A page's `nextPageCursor` as the pager follows it: a non-empty string, else null (the last page). */
+export function pageCursor(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
 const enc = encodeURIComponent;
