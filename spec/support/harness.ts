@@ -10,7 +10,7 @@ import { parseTargetConfig, type TargetConfig } from '../../src/config/target.js
 import type { ListrakHttp } from '../../src/listrak/http.js';
 import { createListrakClient } from '../../src/listrak/client.js';
 import { createLogger } from '../../src/log.js';
-import { runSync, type SyncResult } from '../../src/audience/sync.js';
+import { runSync, type SyncResult } from '../../src/sync/run.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import type { SandboxSeed } from '../../src/sandbox/model.js';
 import { WRITE_OPERATIONS } from '../../src/sandbox/routes.js';

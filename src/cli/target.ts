@@ -10,7 +10,7 @@ import { parseTargetConfig, readJsonFile, targetConfigSchema, type TargetConfig 
 import { ConfigError, EXIT } from '../errors.js';
 import { createListrakClient, type ListrakClient } from '../listrak/client.js';
 import { createLogger } from '../log.js';
-import { runSync } from '../audience/sync.js';
+import { runSync } from '../sync/run.js';
 import { createSingerWriter } from '../singer/writer.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { SandboxSeed } from '../sandbox/model.js';

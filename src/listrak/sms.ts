@@ -150,7 +150,7 @@ export class SmsApi {
     return page<SmsContact>(await this.http.call('getMembers', 'GET', `${this.sc}/PhoneList/${listId}/Contact`, pagedParams(cursor, count)));
   }
 
-  /** One page of members as the bytes Listrak sent, for a parser off the main thread (see read-members.ts). */
+  /** One page of members as the bytes Listrak sent, for a parser off the main thread (see sync/members.ts). */
   async getMembersPageBytes(listId: number, cursor: string | null, count: number): Promise<Buffer> {
     return this.http.call<Buffer>('getMembers', 'GET', `${this.sc}/PhoneList/${listId}/Contact`, { ...pagedParams(cursor, count), raw: true });
   }

@@ -3,8 +3,8 @@
  * breaks or control characters, strings cut to the column's length (and counted). A value that cannot be made to
  * fit its column is an error that rejects the row.
  */
-import { coerceCheckbox, coerceDate, coerceNumber, coerceText } from '../audience/coerce.js';
-import { normalizePhone } from '../phone.js';
+import { coerceCheckbox, coerceDate, coerceNumber, coerceText } from '../contact/coerce.js';
+import { normalizePhone } from '../contact/phone.js';
 import { DISCOUNT_TYPES, ORDER_STATUSES, type Column } from './specs.js';
 
 export type Cell = { ok: true; value: string; truncated: boolean } | { ok: false; detail: string };

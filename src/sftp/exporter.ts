@@ -5,8 +5,8 @@
 import type { Readable } from 'node:stream';
 import type { ExportConfig, FileKind } from '../config/export.js';
 import type { Logger } from '../log.js';
-import { RejectSink } from '../audience/rejects.js';
-import { fmt, SyncCounts } from '../audience/report.js';
+import { RejectSink } from '../report/rejects.js';
+import { fmt, SyncCounts } from '../report/counts.js';
 import { readSinger } from '../singer/reader.js';
 import type { SingerWriter } from '../singer/writer.js';
 import { RowMapper } from './rows.js';

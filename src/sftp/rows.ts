@@ -1,5 +1,5 @@
 /** Record → row of one import file: properties matched to columns by name, then each value made a cell. */
-import { normalizeName, recordValue } from '../audience/fields.js';
+import { normalizeName, recordValue } from '../contact/fields.js';
 import { toCell } from './cells.js';
 import type { FileSpec } from './specs.js';
 

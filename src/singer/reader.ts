@@ -81,7 +81,7 @@ export class SingerReader implements AsyncIterableIterator<Numbered<SingerMessag
 
   /**
    * Stop reading messages here and hand over the rest: the lines already split (numbered from firstLine), then the
-   * raw line-aligned blocks, for a reader that parses them on other threads (audience/digests.ts).
+   * raw line-aligned blocks, for a reader that parses them on other threads (fast/block-digester.ts).
    */
   detach(): { firstLine: number; lines: string[]; blocks: AsyncGenerator<Buffer> } {
     const firstLine = this.lines.line + 1;

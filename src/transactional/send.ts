@@ -7,13 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { TargetConfig } from '../config/target.js';
-import type { RejectSink } from '../audience/rejects.js';
-import type { SyncCounts } from '../audience/report.js';
+import type { RejectSink } from '../report/rejects.js';
+import type { SyncCounts } from '../report/counts.js';
 import { ListrakError } from '../errors.js';
 import { isCode, isNotFound, isPerContact } from '../listrak/codes.js';
 import { certainlyNotReceived } from '../listrak/http.js';
 import type { PhoneList, SmsApi } from '../listrak/sms.js';
-import { normalizePhone } from '../phone.js';
+import { normalizePhone } from '../contact/phone.js';
 import { checkContent } from './content.js';
 import type { Journal } from './journal.js';
 

@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { buildFieldPlan, contactBody, mapRecord, storedValues, type FieldPlan } from '../../src/contact/fields.js';
+import type { ProfileField } from '../../src/listrak/sms.js';
+
+const fields: ProfileField[] = [
+  { segmentationFieldId: 31, segmentationFieldName: 'Favorite Store', dataType: 'Text', maxLength: 20 },
+  { segmentationFieldId: 32, segmentationFieldName: 'Loyalty Points', dataType: 'Number' },
+  { segmentationFieldId: 35, segmentationFieldName: 'Old Field', dataType: 'Text', statusFlag: 'Disabled' },
+];
+
+function plan(properties: string[], includeCustomFields = true): FieldPlan {
+  const p = buildFieldPlan({ properties, profileFields: fields, includeCustomFields });
+  if ('error' in p) throw new Error(p.error);
+  return p;
+}
+
+describe('field plan and record mapping', () => {
+  it('maps system fields by alias and custom fields by name, ignoring case and punctuation', () => {
+    const p = plan(['Phone', 'email', 'FirstName', 'last_name', 'birthdate', 'zip', 'FAVORITE-STORE', 'loyalty points', 'old_field', 'shoe_size']);
+    expect(p.phoneProperty).to.equal('Phone');
+    expect(p.system.map((f) => [f.property, f.field])).to.deep.equal([
+      ['email', 'emailAddress'],
+      ['FirstName', 'firstName'],
+      ['last_name', 'lastName'],
+      ['birthdate', 'birthday'],
+      ['zip', 'postalCode'],
+    ]);
+    expect(p.custom.map((f) => [f.property, f.field.segmentationFieldId])).to.deep.equal([
+      ['FAVORITE-STORE', 31],
+      ['loyalty points', 32],
+    ]);
+    expect(p.unmatched).to.deep.equal(['shoe_size']);
+    expect(p.disabled).to.deep.equal(['old_field']);
+  });
+
+  it('manages no custom field when include_custom_fields is false', () => {
+    expect(plan(['phone', 'favorite_store'], false).custom).to.deep.equal([]);
+  });
+
+  it('requires a phone property', () => {
+    expect(buildFieldPlan({ properties: ['email'], profileFields: fields, includeCustomFields: true })).to.have.property('error');
+  });
+
+  it('builds Listrak bodies: birthday as a date-time, empties as null or omitted', () => {
+    const p = plan(['phone', 'first_name', 'birthday', 'favorite_store', 'loyalty_points']);
+    const m = mapRecord(p, { phone: 'x', first_name: 'Ada', birthday: '1990-05-01', favorite_store: null, loyalty_points: '7' });
+    expect(m.ok).to.equal(true);
+    if (!m.ok) return;
+    expect(contactBody(p, '12155550123', m.values, { system: true, custom: true, omitEmpty: true })).to.deep.equal({
+      phoneNumber: '12155550123',
+      firstName: 'Ada',
+      birthday: '1990-05-01T00:00:00',
+      segmentationFieldValues: [{ segmentationFieldId: 32, value: '7' }],
+    });
+    expect(contactBody(p, '12155550123', m.values, { system: false, custom: true, omitEmpty: false }).segmentationFieldValues).to.deep.equal([
+      { segmentationFieldId: 31, value: '' },
+      { segmentationFieldId: 32, value: '7' },
+    ]);
+  });
+
+  it('reads a stored contact into the same canonical values as the record that produced it', () => {
+    const p = plan(['phone', 'first_name', 'birthday', 'loyalty_points']);
+    const m = mapRecord(p, { phone: 'x', first_name: ' Ada ', birthday: '05/01/1990', loyalty_points: 7 });
+    const stored = storedValues(p, { phoneNumber: '1', firstName: 'Ada', birthday: '1990-05-01T00:00:00', segmentationFieldValues: [{ segmentationFieldId: 32, value: '7.0' }] });
+    expect(m.ok && m.values).to.deep.equal(stored);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The Listrak objects every run relies on, checked before any work: the sender code (its country gives the default
+ * phone region) and a list that must exist under it and be active. Read-only.
+ */
+import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js/max';
+import type { TargetConfig } from '../config/target.js';
+import { ListrakError } from '../errors.js';
+import { isNotFound } from './codes.js';
+import type { PhoneList, SenderCode, SmsApi } from './sms.js';
+
+export interface SenderCodeInfo {
+  senderCode: SenderCode;
+  region: string;
+  /** The region's country calling code, for the phone fast path. */
+  callingCode: string;
+}
+
+/** The sender code, and from its country the default phone region. */
+export async function prepareSenderCode(api: SmsApi, config: TargetConfig): Promise<SenderCodeInfo> {
+  const senderCode = await api.getSenderCode().catch((e: unknown) => {
+    if (isNotFound(e)) throw new ListrakError('ERROR_UNABLE_TO_LOCATE_RESOURCE', 404, `sender code ${config.sender_code_id} was not found: check sender_code_id`);
+    throw e;
+  });
+  const region = pickRegion(config.default_region, senderCode?.country);
+  return { senderCode, region, callingCode: String(getCountryCallingCode(region as CountryCode)) };
+}
+
+/** A list that must exist under the sender code and be active; `key` names the config key for the message. */
+export async function activeList(api: SmsApi, config: TargetConfig, listId: number, key: string): Promise<PhoneList> {
+  const list = await api.getList(listId).catch((e: unknown) => {
+    if (isNotFound(e)) throw new ListrakError('ERROR_INVALID_LIST_ID', 404, `list ${listId} was not found under sender code ${config.sender_code_id}: check ${key}`);
+    throw e;
+  });
+  if (!list || typeof list.phoneListId !== 'number') throw new ListrakError('BAD_RESPONSE', 200, `Listrak returned no list for id ${listId}`);
+  if (list.status && list.status.toLowerCase() !== 'active') {
+    throw new ListrakError('ERROR_LIST_INACTIVE', 400, `list ${list.phoneListId} is ${list.status} in Listrak: activate it or fix ${key}`);
+  }
+  return list;
+}
+
+function pickRegion(configured: string | undefined, senderCountry: string | undefined): string {
+  for (const r of [configured, senderCountry?.toUpperCase(), 'US']) {
+    if (!r) continue;
+    try {
+      getCountryCallingCode(r as CountryCode);
+      return r;
+    } catch {
+      // not a region libphonenumber knows; try the next
+    }
+  }
+  return 'US';
+}
+

@@ -1,0 +1,100 @@
+/** Counts of what a sync did, and the end-of-run table on stderr. */
+import type { RejectReason } from '../contact/coerce.js';
+
+export type Action = 'created' | 'subscribed' | 'updated' | 'unchanged' | 'unsubscribed' | 'opted_out' | 'pending' | 'import_rows';
+
+export class SyncCounts {
+  records = 0;
+  readonly actions: Record<Action, number> = { created: 0, subscribed: 0, updated: 0, unchanged: 0, unsubscribed: 0, opted_out: 0, pending: 0, import_rows: 0 };
+  readonly rejected = new Map<RejectReason, number>();
+  /** Planned work (known after the audience is read). */
+  readonly planned = { new: 0, changedSystem: 0, changedCustomOnly: 0, unsubscribe: 0 };
+  /** Write calls made, by what they were for: the figure that says how frugal the sync is. */
+  readonly writes = { new: 0, update: 0, unsubscribe: 0, import: 0 };
+  /**
+   * Reads made to add new contacts: per-contact lookups, and pages of the sender code's other lists read to spare
+   * them (sender-knowledge.ts). With writes.new, all a new contact costs.
+   */
+  readonly readsForNew = { lookups: 0, list_pages: 0 };
+  /** Transactional sends. */
+  readonly transactional = { sent: 0, already_sent: 0, unknown: 0, pending: 0, subscribed_first: 0, multi_segment: 0 };
+  /** Seconds spent in each finished phase. */
+  readonly phaseSeconds: Record<string, number> = {};
+  members = 0;
+  imports: { id: number; status: string; rows: number }[] = [];
+
+  add(action: Action, n = 1) {
+    this.actions[action] += n;
+  }
+
+  reject(reason: RejectReason) {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  rejectedTotal(): number {
+    let n = 0;
+    for (const v of this.rejected.values()) n += v;
+    return n;
+  }
+
+  toJSON() {
+    return {
+      records: this.records,
+      members: this.members,
+      ...this.actions,
+      rejected: this.rejectedTotal(),
+      rejected_by_reason: Object.fromEntries(this.rejected),
+      planned: this.planned,
+      write_calls: this.writes,
+      reads_for_new: this.readsForNew,
+      transactional: this.transactional,
+      phase_seconds: this.phaseSeconds,
+    };
+  }
+}
+
+export const fmt = (n: number) => n.toLocaleString('en-US');
+
+export function formatReport(counts: SyncCounts, calls: Map<string, number>, retries: Map<string, number>, elapsedMs: number, dryRun: boolean): string {
+  const rows: [string, string][] = [];
+  rows.push(['audience records', fmt(counts.records)]);
+  rows.push(['list members before', fmt(counts.members)]);
+  if (dryRun) {
+    rows.push(['would create or subscribe', fmt(counts.planned.new)]);
+    rows.push(['would update (system fields)', fmt(counts.planned.changedSystem)]);
+    rows.push(['would update (custom fields only)', fmt(counts.planned.changedCustomOnly)]);
+    rows.push(['would unsubscribe', fmt(counts.planned.unsubscribe)]);
+  }
+  for (const [k, v] of Object.entries(counts.actions)) if (!dryRun || k === 'unchanged' || k === 'opted_out') rows.push([k.replace('_', ' '), fmt(v)]);
+  const t = counts.transactional;
+  if (Object.values(t).some((n) => n > 0)) {
+    rows.push(['texts sent', fmt(t.sent)]);
+    rows.push(['texts already sent (journal)', fmt(t.already_sent)]);
+    rows.push(['texts with unknown outcome', fmt(t.unknown)]);
+    if (t.pending) rows.push(['texts waiting for opt-in', fmt(t.pending)]);
+    if (t.subscribed_first) rows.push(['contacts subscribed to send', fmt(t.subscribed_first)]);
+    rows.push(['texts over one segment', fmt(t.multi_segment)]);
+  }
+  rows.push(['rejected', fmt(counts.rejectedTotal())]);
+  for (const [reason, n] of [...counts.rejected].sort()) rows.push([`  ${reason}`, fmt(n)]);
+  for (const imp of counts.imports) rows.push([`import ${imp.id}`, `${imp.status}, ${fmt(imp.rows)} rows`]);
+  const callRows = [...calls].sort(([a], [b]) => a.localeCompare(b));
+  let total = 0;
+  for (const [route, n] of callRows) {
+    total += n;
+    const r = retries.get(route);
+    rows.push([`calls ${route}`, `${fmt(n)}${r ? ` (${fmt(r)} retries)` : ''}`]);
+  }
+  rows.push(['calls total', fmt(total)]);
+  const w = counts.writes;
+  if (!dryRun) rows.push(['write calls', `${fmt(w.new)} for new contacts, ${fmt(w.update)} updates, ${fmt(w.unsubscribe)} unsubscribes, ${fmt(w.import)} imports`]);
+  const r = counts.readsForNew;
+  if (!dryRun && counts.planned.new > 0) {
+    const perNew = (w.new + r.lookups + r.list_pages) / counts.planned.new;
+    rows.push(['calls per new contact', `${perNew.toFixed(2)} (${fmt(w.new)} writes, ${fmt(r.lookups)} lookups, ${fmt(r.list_pages)} list pages read)`]);
+  }
+  rows.push(['elapsed', `${(elapsedMs / 1000).toFixed(2)} s`]);
+  rows.push(['peak memory (RSS)', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}

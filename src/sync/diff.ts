@@ -1,0 +1,310 @@
+/**
+ * Phase 3a, the audience: read the Singer input to its end, diff each record against the member index and spool
+ * the writes it needs. Nothing is written to Listrak here (see spool.ts for why).
+ *
+ * The input is read while the members phase still runs (members.ts, on the other core). Until the index is
+ * there, an audience record is reduced to a digest: its phone key and the fingerprints of its values. When the
+ * index arrives, the digests are settled in input order: a member whose fingerprints match is unchanged and needs
+ * nothing more (the common case); any other record (new, changed, duplicate, or with a value to reject) is read
+ * again from the input's copy on disk (input-spill.ts) and diffed like a record that came after the index.
+ */
+import { InputError } from '../errors.js';
+import { parseSingerLine } from '../singer/reader.js';
+import type { DigestedBlock } from '../fast/block-digester.js';
+import type { Numbered, RecordMessage, SingerMessage } from '../singer/messages.js';
+import { normalizePhone } from '../contact/phone.js';
+import { LineKind, canonicalDigits, digestRecord, type Digest } from '../contact/digest.js';
+import { fingerprint } from '../contact/fingerprint.js';
+import { mapRecord, recordValue, type FieldPlan } from '../contact/fields.js';
+import type { InputSpill } from './input-spill.js';
+import type { MemberIndex } from '../tables/member-index.js';
+import { SortedKeys } from '../tables/keys.js';
+import type { RejectSink } from '../report/rejects.js';
+import type { SyncCounts } from '../report/counts.js';
+import type { WriteSpool } from './spool.js';
+import { grown } from '../tables/typed.js';
+
+/** Past this much input copied to disk, reading waits for the member index instead of copying more. */
+const MAX_SPILL_BYTES = 2 ** 30;
+
+export interface PlanInput {
+  /** The input's messages parsed on this thread: all of them, or the first ones when `blocks` holds the rest. */
+  messages: AsyncIterable<Numbered<SingerMessage>> | Iterable<Numbered<SingerMessage>>;
+  /** The rest of the input, parsed and digested on a worker thread (block-digester.ts). */
+  blocks?: AsyncIterable<DigestedBlock>;
+  audienceStream: string;
+  transactionalStream: string;
+  plan: FieldPlan;
+  /** The member index, still being read when the audience starts. */
+  members: Promise<MemberIndex>;
+  /** The input's copy, for records met before the index was known. */
+  spill: InputSpill;
+  optOuts: SortedKeys;
+  region: string;
+  callingCode: string;
+  spool: WriteSpool;
+  rejects: RejectSink;
+  counts: SyncCounts;
+  /** Called every so many records, for progress. */
+  onProgress?: (records: number) => void;
+}
+
+export interface PlanOutput {
+  /** The tap's latest STATE value, passed on only once everything is applied. */
+  tapState: unknown;
+  /** Masked-later samples of planned writes, for the dry-run plan. */
+  samples: { new: string[]; update: string[] };
+  index: MemberIndex;
+  /** The phones planned as new (created or subscribed), as keys: what sender-knowledge.ts looks for. */
+  newKeys: SortedKeys;
+  /** Audience records met before the member index, and how many of them were read again from the input's copy. */
+  early: { records: number; reread: number };
+}
+
+export async function planAudience(input: PlanInput): Promise<PlanOutput> {
+  const { counts } = input;
+  const differ = new AudienceDiff(input);
+  const digests = new Digests();
+  const schemas = new Map<string, string>();
+  let tapState: unknown = undefined;
+  // The index once settled, and the index as soon as the members phase delivers it.
+  let index: MemberIndex | undefined;
+  const delivered: { index?: MemberIndex } = {};
+  void input.members.then((i) => (delivered.index = i), () => {});
+
+  const early = { records: 0, reread: 0 };
+  const settle = async (ix: MemberIndex): Promise<MemberIndex> => {
+    await input.spill.stop();
+    early.records = digests.count;
+    early.reread = await digests.settle(ix, differ, input.spill);
+    return ix;
+  };
+
+  /** Count an audience record; settle the early ones as soon as the index is there. */
+  const audienceRecord = async () => {
+    counts.records++;
+    if (counts.records % 100_000 === 0) input.onProgress?.(counts.records);
+    if (!index && (delivered.index || input.spill.bytes > MAX_SPILL_BYTES)) index = await settle(delivered.index ?? (await input.members));
+  };
+
+  const handle = async (msg: Numbered<SingerMessage>) => {
+    switch (msg.type) {
+      case 'SCHEMA': {
+        const props = JSON.stringify(Object.keys((msg.schema.properties as object | undefined) ?? {}).sort());
+        const before = schemas.get(msg.stream);
+        if (msg.stream === input.audienceStream && before !== undefined && before !== props) {
+          throw new InputError(msg.line, `SCHEMA for stream "${msg.stream}" changed its properties mid-stream`);
+        }
+        schemas.set(msg.stream, props);
+        return;
+      }
+      case 'STATE':
+        tapState = msg.value;
+        return;
+      case 'ACTIVATE_VERSION':
+      case 'BATCH':
+        return;
+      case 'RECORD':
+        break;
+    }
+    if (!schemas.has(msg.stream)) throw new InputError(msg.line, `RECORD for stream "${msg.stream}" before its SCHEMA`);
+    if (msg.stream === input.transactionalStream) {
+      await input.spool.add({ kind: 'transactional', line: msg.line, record: msg.record });
+      return;
+    }
+    if (msg.stream !== input.audienceStream) {
+      throw new InputError(msg.line, `RECORD for stream "${msg.stream}", but the audience stream is "${input.audienceStream}" (set audience_stream, or send one stream)`);
+    }
+    await audienceRecord();
+    if (index) await differ.diff(msg, index);
+    else digests.add(msg.line, differ.digest(msg.record));
+  };
+
+  for await (const msg of input.messages) await handle(msg);
+
+  // The rest of the input, digested on a worker: the main thread only settles digests, and parses a line itself
+  // only when it needs more than the digest.
+  for await (const block of input.blocks ?? []) {
+    const { kinds } = block;
+    for (let i = 0; i < kinds.length; i++) {
+      const kind = kinds[i];
+      if (kind === LineKind.Blank) continue;
+      const line = block.firstLine + i;
+      if (kind === LineKind.Digest && schemas.has(input.audienceStream)) {
+        await audienceRecord();
+        const d: Digest = { key: block.keys[i] as number, systemFp: block.systemFp[i] as number, customFp: block.customFp[i] as number };
+        if (!index) digests.add(line, d);
+        else if (!differ.settleUnchanged(d, index)) await differ.diff(parseRecord(block.lines()[i] as string, line), index);
+        continue;
+      }
+      const msg = parseSingerLine(block.lines()[i] as string, line);
+      if (msg) await handle(msg);
+    }
+  }
+  index ??= await settle(await input.members);
+  return { tapState, samples: differ.samples, index, newKeys: SortedKeys.from(differ.newKeys), early };
+}
+
+function parseRecord(text: string, line: number): Numbered<RecordMessage> {
+  return digestedRecord(parseSingerLine(text, line), line, 'input');
+}
+
+/** A line read again because its digest said it was an audience record: it must be one. */
+function digestedRecord(msg: Numbered<SingerMessage> | undefined, line: number, source: string): Numbered<RecordMessage> {
+  if (msg?.type !== 'RECORD') throw new Error(`${source} line ${line}: digested as a record, but it is not one`);
+  return msg;
+}
+
+/** The per-record diff: phone, duplicates, values, and the write it needs. */
+class AudienceDiff {
+  private readonly newPhones = new Set<number>();
+  /** Keys of the phones spooled as new, in input order. */
+  readonly newKeys: number[] = [];
+  readonly samples = { new: [] as string[], update: [] as string[] };
+
+  constructor(private readonly input: PlanInput) {}
+
+  digest(record: Record<string, unknown>): Digest | undefined {
+    return digestRecord(record, this.input);
+  }
+
+  /**
+   * An unchanged member, settled from its digest alone; false when the record must be diffed in full.
+   * `at`: the digest's key's position in the index, when already looked up.
+   */
+  settleUnchanged(d: Digest, index: MemberIndex, at = index.find(d.key)): boolean {
+    if (at < 0 || index.seen[at] === 1 || index.systemFp[at] !== d.systemFp || index.customFp[at] !== d.customFp) return false;
+    index.seen[at] = 1;
+    this.input.counts.add('unchanged');
+    return true;
+  }
+
+  async diff(msg: Numbered<RecordMessage>, index: MemberIndex): Promise<void> {
+    const { plan, optOuts, region, spool, rejects, counts } = this.input;
+    const record = msg.record;
+    const raw = recordValue(record, plan.phoneProperty);
+    let phone: string | undefined;
+    let at = -1;
+    if (typeof raw === 'string') {
+      const digits = canonicalDigits(raw, this.input.callingCode);
+      if (digits !== undefined) {
+        at = index.find(Number(digits));
+        if (at >= 0) phone = digits;
+      }
+    }
+    if (phone === undefined) {
+      const r = normalizePhone(raw, region);
+      if (!r.ok) {
+        rejects.add({ line: msg.line, reason: r.reason, field: plan.phoneProperty, detail: r.detail, record });
+        return;
+      }
+      phone = r.phone;
+      at = index.find(Number(phone));
+    }
+    const key = Number(phone);
+    if (at >= 0 ? index.seen[at] === 1 : this.newPhones.has(key)) {
+      rejects.add({ line: msg.line, reason: 'duplicate', field: plan.phoneProperty, detail: 'the phone appears earlier in the audience', record });
+      return;
+    }
+
+    const mapped = mapRecord(plan, record);
+    if (!mapped.ok) {
+      // A member with a bad value is still in the audience: keep it (unchanged), reject only the update.
+      if (at >= 0) index.seen[at] = 1;
+      else this.newPhones.add(key);
+      rejects.add({ line: msg.line, reason: mapped.reason, field: mapped.field, detail: mapped.detail, record });
+      return;
+    }
+    const values = mapped.values;
+
+    if (at >= 0) {
+      index.seen[at] = 1;
+      const system = fingerprint(values.system) !== index.systemFp[at];
+      const custom = fingerprint(values.custom) !== index.customFp[at];
+      if (!system && !custom) {
+        counts.add('unchanged');
+        return;
+      }
+      if (system) counts.planned.changedSystem++;
+      else counts.planned.changedCustomOnly++;
+      const memberPhone = index.phoneAt(at);
+      if (this.samples.update.length < 3) this.samples.update.push(memberPhone);
+      await spool.add({ kind: 'update', phone: memberPhone, line: msg.line, values, system, custom });
+      return;
+    }
+
+    this.newPhones.add(key);
+    if (optOuts.has(key)) {
+      // Consent comes first: a number that opted out of the sender code is never created or subscribed.
+      counts.add('opted_out');
+      return;
+    }
+    counts.planned.new++;
+    this.newKeys.push(key);
+    if (this.samples.new.length < 3) this.samples.new.push(phone);
+    await spool.add({ kind: 'new', phone, line: msg.line, values });
+  }
+}
+
+/** Digests of the records met before the index, in input order: about 29 bytes each. */
+class Digests {
+  private lines = new Uint32Array(1024);
+  private keys = new Float64Array(1024);
+  private sys = new Float64Array(1024);
+  private cus = new Float64Array(1024);
+  /** 1: the digest holds; 0: the record must be read again whatever the index says. */
+  private valid = new Uint8Array(1024);
+  private n = 0;
+
+  add(line: number, d: Digest | undefined) {
+    if (this.n === this.lines.length) this.grow();
+    this.lines[this.n] = line;
+    if (d) {
+      this.keys[this.n] = d.key;
+      this.sys[this.n] = d.systemFp;
+      this.cus[this.n] = d.customFp;
+      this.valid[this.n] = 1;
+    } else this.valid[this.n] = 0;
+    this.n++;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  /**
+   * Settle every digest in input order; records that need more are read again from the input's copy.
+   * Returns how many were read again.
+   */
+  async settle(index: MemberIndex, differ: AudienceDiff, spill: InputSpill): Promise<number> {
+    let reader: ReturnType<InputSpill['reader']> | undefined;
+    let reread = 0;
+    try {
+      const positions = index.findAll(this.keys.subarray(0, this.n));
+      for (let i = 0; i < this.n; i++) {
+        const d = { key: this.keys[i] as number, systemFp: this.sys[i] as number, customFp: this.cus[i] as number };
+        if (this.valid[i] === 1 && differ.settleUnchanged(d, index, positions[i])) continue;
+        reader ??= spill.reader();
+        reread++;
+        const line = this.lines[i] as number;
+        await differ.diff(digestedRecord(await reader.at(line), line, 'input copy'), index);
+      }
+      return reread;
+    } finally {
+      reader?.close();
+      this.n = 0;
+      this.lines = new Uint32Array(0);
+      this.keys = this.sys = this.cus = new Float64Array(0);
+      this.valid = new Uint8Array(0);
+    }
+  }
+
+  private grow() {
+    const size = this.lines.length * 2;
+    this.lines = grown(this.lines, size);
+    this.valid = grown(this.valid, size);
+    this.keys = grown(this.keys, size);
+    this.sys = grown(this.sys, size);
+    this.cus = grown(this.cus, size);
+  }
+}

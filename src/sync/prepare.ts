@@ -1,0 +1,31 @@
+/**
+ * Phase 1, prepare: check the sender code and list, load the profile fields and the sender code's opt-outs.
+ * Everything here is read-only; a missing or inactive list stops the run before any work.
+ */
+import type { TargetConfig } from '../config/target.js';
+import { activeList, prepareSenderCode, type SenderCodeInfo } from '../listrak/account.js';
+import { allPages, type PhoneList, type ProfileField, type SmsApi } from '../listrak/sms.js';
+import { canonicalKey } from '../contact/phone.js';
+import { SortedKeys } from '../tables/keys.js';
+
+export interface Prepared extends SenderCodeInfo {
+  list: PhoneList;
+  profileFields: ProfileField[];
+  optOuts: SortedKeys;
+}
+
+export async function prepare(api: SmsApi, config: TargetConfig, listId: number): Promise<Prepared> {
+  const sender = await prepareSenderCode(api, config);
+  const list = await activeList(api, config, listId, 'phone_list_id');
+  const profileFields = await api.getProfileFields();
+  const optOutKeys: number[] = [];
+  for await (const page of allPages((cursor) => api.getOptOutsPage(cursor, config.page_size))) {
+    for (const o of page) {
+      if (typeof o?.phoneNumber !== 'string') continue;
+      const key = canonicalKey(o.phoneNumber, sender.region);
+      if (key !== undefined) optOutKeys.push(key);
+    }
+  }
+  return { ...sender, list, profileFields, optOuts: SortedKeys.from(optOutKeys) };
+}
+

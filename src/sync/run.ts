@@ -1,0 +1,330 @@
+/**
+ * The target's run, phase by phase (see README "Phases"). Each phase is a function; this module only runs them in
+ * order, emits a Singer STATE after each, and logs one line per phase.
+ *
+ * Re-running is the resume mechanism: the diff is always taken against the live list, so a run stopped anywhere
+ * converges on the next run without repeating finished work. Transactional texts, which Listrak cannot deduplicate,
+ * keep a journal instead (transactional/journal.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { TargetConfig } from '../config/target.js';
+import { ConfigError, GuardError, InputError, ListrakError } from '../errors.js';
+import { explainFatal } from '../listrak/codes.js';
+import type { ListrakHttp } from '../listrak/http.js';
+import type { SmsApi } from '../listrak/sms.js';
+import type { Logger } from '../log.js';
+import { maskPhone } from '../redact.js';
+import { parseSingerLine, readSinger, type SingerReader } from '../singer/reader.js';
+import type { Numbered, SingerMessage } from '../singer/messages.js';
+import { digestBlocks } from '../fast/block-digester.js';
+import type { SingerWriter } from '../singer/writer.js';
+import { openSender, sendBatches, transactionalBatches } from '../transactional/phase.js';
+import { applyWrites, type ApplyContext } from './writes.js';
+import { unsubscribeUnseen } from './unsubscribe.js';
+import { buildFieldPlan } from '../contact/fields.js';
+import { ContactImporter } from './imports.js';
+import { InputSpill } from './input-spill.js';
+import { readInputHead, type AudienceHead, type InputHead } from './input-head.js';
+import { planAudience } from './diff.js';
+import { prepare } from './prepare.js';
+import { prepareSenderCode } from '../listrak/account.js';
+import { MembersParser, readMembers } from './members.js';
+import { RejectSink } from '../report/rejects.js';
+import { readSenderKnowledge } from './sender-knowledge.js';
+import { fmt, formatReport, SyncCounts } from '../report/counts.js';
+import { WriteSpool } from './spool.js';
+
+export interface SyncDeps {
+  config: TargetConfig;
+  api: SmsApi;
+  http: ListrakHttp;
+  input: Readable;
+  writer: SingerWriter;
+  logger: Logger;
+  dryRun?: boolean;
+}
+
+export type Phase = 'prepare' | 'members' | 'audience' | 'updates' | 'unsubscribe' | 'transactional' | 'done';
+
+export interface SyncResult {
+  counts: SyncCounts;
+  report: string;
+  dryRun: boolean;
+}
+
+export async function runSync(deps: SyncDeps): Promise<SyncResult> {
+  try {
+    return await new Run(deps).execute();
+  } catch (e) {
+    // List, sender-code and credential errors get a message that says what to check.
+    if (e instanceof ListrakError && deps.config.phone_list_id !== undefined) {
+      const message = explainFatal(e, { senderCodeId: deps.config.sender_code_id, listId: deps.config.phone_list_id });
+      if (message !== e.message) throw new ListrakError(e.code, e.status, message, e.route);
+    }
+    throw e;
+  }
+}
+
+/** One run's shared state: counts, the phase clock, STATE emission and the report. */
+class Run {
+  readonly started = performance.now();
+  readonly runId = randomUUID().slice(0, 8);
+  readonly counts = new SyncCounts();
+  readonly dryRun: boolean;
+  private phaseStart = performance.now();
+  private tapState: unknown = undefined;
+
+  constructor(readonly deps: SyncDeps) {
+    this.dryRun = deps.dryRun ?? false;
+  }
+
+  private progress(phase: Phase) {
+    return { listrak_sms: { run_id: this.runId, phase, dry_run: this.dryRun || undefined, list_id: this.deps.config.phone_list_id, counts: this.counts.toJSON() } };
+  }
+
+  private phaseDone(phase: Phase, line: string) {
+    this.counts.phaseSeconds[phase] = Number(((performance.now() - this.phaseStart) / 1000).toFixed(3));
+    this.deps.logger.info(`${phase}: ${line} (${this.counts.phaseSeconds[phase]?.toFixed(1)} s)`);
+    if (phase !== 'done') this.deps.writer.state(this.progress(phase));
+    this.phaseStart = performance.now();
+  }
+
+  private report(): string {
+    return formatReport(this.counts, this.deps.http.counter.calls, this.deps.http.counter.retries, performance.now() - this.started, this.dryRun);
+  }
+
+  /** Done: only now is the tap's own state safe to pass on. */
+  private finish(line: string): SyncResult {
+    const tap = this.tapState;
+    this.deps.writer.state({ ...(isObject(tap) ? tap : tap === undefined ? {} : { tap_state: tap }), ...this.progress('done') });
+    const report = this.report();
+    this.phaseDone('done', line);
+    return { counts: this.counts, report, dryRun: this.dryRun };
+  }
+
+  async execute(): Promise<SyncResult> {
+    const { config } = this.deps;
+    const stale = WriteSpool.removeStale();
+    if (stale) this.deps.logger.info(`removed ${stale} temporary folder(s) left by runs that were killed`);
+    const spool = new WriteSpool();
+    const spill = new InputSpill(spool.dir);
+    try {
+      const source = readSinger(spill.tap(this.deps.input));
+      const head = await readInputHead(source, { audience: config.audience_stream, transactional: config.transactional_stream });
+      const rejects = new RejectSink(config.rejects_file, this.counts);
+      try {
+        if (head.audience) return await this.audience(head, head.audience, source, spool, spill, rejects);
+        await spill.stop();
+        return await this.transactionalOnly(head, rejects);
+      } finally {
+        await rejects.close();
+      }
+    } finally {
+      await spill.stop().catch(() => {});
+      spool.dispose();
+    }
+  }
+
+  private async transactionalOnly(head: InputHead, rejects: RejectSink): Promise<SyncResult> {
+    const { api, config, logger } = this.deps;
+    if (this.dryRun) throw new ConfigError('--dry-run applies to the audience sync; transactional texts are never sent in a dry run, and this input has only those');
+    const sender = await prepareSenderCode(api, config);
+    const { sender: tx, journal } = await openSender(api, config, sender.region, this.counts, rejects);
+    this.phaseDone('prepare', `sender code ${config.sender_code_id} (${sender.region}), transactional list ${config.transactional_phone_list_id}, journal ${config.journal_path}`);
+    try {
+      await sendBatches(tx, transactionalBatches(head.messages, config.transactional_stream, config.batch_size, (v) => (this.tapState = v)), config.max_concurrency);
+    } finally {
+      journal.close();
+    }
+    const t = this.counts.transactional;
+    this.phaseDone('transactional', `${fmt(t.sent)} sent, ${fmt(t.already_sent)} already sent, ${fmt(t.unknown)} unknown, ${fmt(this.counts.rejectedTotal())} rejected`);
+    if (t.unknown > 0) logger.warn(`${fmt(t.unknown)} text(s) have an unknown outcome from an earlier run and were not re-sent (set resend_unknown to send them again)`);
+    return this.finish('transactional texts sent');
+  }
+
+  private async audience(head: InputHead, audience: AudienceHead, source: SingerReader, spool: WriteSpool, spill: InputSpill, rejects: RejectSink): Promise<SyncResult> {
+    // The members' parsing thread starts now, so that it has loaded by the time the first page arrives.
+    const parser = new MembersParser();
+    try {
+      return await this.audienceSync(parser, head, audience, source, spool, spill, rejects);
+    } finally {
+      await parser.stop();
+    }
+  }
+
+  private async audienceSync(parser: MembersParser, head: InputHead, audience: AudienceHead, source: SingerReader, spool: WriteSpool, spill: InputSpill, rejects: RejectSink): Promise<SyncResult> {
+    const { config, api, logger } = this.deps;
+    const counts = this.counts;
+    if (config.phone_list_id === undefined) throw new ConfigError(`invalid config: phone_list_id: required when the input has an audience stream ("${audience.stream}")`);
+
+    // 1. prepare
+    const prepared = await prepare(api, config, config.phone_list_id);
+    const planInput = { properties: audience.properties, profileFields: prepared.profileFields, includeCustomFields: config.include_custom_fields };
+    const plan = buildFieldPlan(planInput);
+    if ('error' in plan) throw new InputError(audience.schema.line, plan.error);
+    if (plan.unmatched.length) logger.warn(`audience properties with no matching Listrak profile field (ignored): ${plan.unmatched.join(', ')}`);
+    if (plan.disabled.length) logger.warn(`audience properties matching a disabled profile field (ignored): ${plan.disabled.join(', ')}`);
+    const { list } = prepared;
+    this.phaseDone(
+      'prepare',
+      `sender code ${config.sender_code_id} (${prepared.region}), list ${list.phoneListId} "${list.phoneListName ?? ''}"${list.requireDoubleOptIn ? ' (double opt-in)' : ''}, ` +
+        `stream "${audience.stream}", fields: ${[...plan.system.map((f) => f.field), ...plan.custom.map((f) => f.field.segmentationFieldName)].join(', ') || 'none'}, ` +
+        `${fmt(prepared.optOuts.size)} sender-code opt-outs`,
+    );
+
+    // 2. members, read on the other core while 3. the audience is read and diffed (diff.ts).
+    const members = new AbortController();
+    const memberIndex = readMembers(parser, api, list.phoneListId, config.page_size, planInput, prepared.region, members.signal, (n) => {
+      if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
+    }).then((index) => {
+      counts.members = index.size + index.unmatchable.length;
+      this.phaseDone('members', `${fmt(counts.members)} current members indexed (${(index.bytes() / 1048576).toFixed(1)} MiB)`);
+      return index;
+    });
+    // A failed members read stops the audience read at once, with the members' error.
+    memberIndex.catch((e: unknown) => spill.abort(e instanceof Error ? e : new Error(String(e))));
+    let planned: Awaited<ReturnType<typeof planAudience>>;
+    try {
+      // The head was parsed here; the rest is parsed and digested on a worker thread, block by block.
+      const rest = source.detach();
+      planned = await planAudience({
+        messages: headMessages(head.buffered, rest.lines, rest.firstLine),
+        blocks: digestBlocks(rest.blocks, rest.firstLine + rest.lines.length, {
+          planInput,
+          region: prepared.region,
+          callingCode: prepared.callingCode,
+          audienceStream: audience.stream,
+        }),
+        audienceStream: audience.stream,
+        transactionalStream: config.transactional_stream,
+        plan,
+        members: memberIndex,
+        spill,
+        optOuts: prepared.optOuts,
+        region: prepared.region,
+        callingCode: prepared.callingCode,
+        spool,
+        rejects,
+        counts,
+        onProgress: (n) => logger.debug(`audience: ${fmt(n)} records read`),
+      });
+    } catch (e) {
+      // A failed members read reaches here as the audience read's error (spill.abort); anything else stops the
+      // members read, which must end before the run does.
+      members.abort();
+      await memberIndex.catch(() => {});
+      throw e;
+    }
+    const index = planned.index;
+    logger.debug(`audience: ${fmt(planned.early.records)} record(s) read while the members were, ${fmt(planned.early.reread)} of them read again to diff in full`);
+    this.tapState = planned.tapState;
+    await spool.finish();
+    counts.planned.unsubscribe = index.unseenCount();
+
+    // The removal guard, before any write: an audience that would empty much of the list is more often a broken
+    // query or phone format than a real change.
+    const ratio = counts.members > 0 ? counts.planned.unsubscribe / counts.members : 0;
+    const guardMessage =
+      ratio > config.max_unsubscribe_ratio
+        ? `refusing to unsubscribe ${fmt(counts.planned.unsubscribe)} of ${fmt(counts.members)} members (${(ratio * 100).toFixed(1)}%), ` +
+          `more than max_unsubscribe_ratio ${config.max_unsubscribe_ratio}; if the audience really shrank, raise max_unsubscribe_ratio for this run`
+        : undefined;
+
+    if (this.dryRun) {
+      this.phaseDone(
+        'audience',
+        `plan: ${fmt(counts.planned.new)} to create or subscribe, ${fmt(counts.planned.changedSystem + counts.planned.changedCustomOnly)} to update, ` +
+          `${fmt(counts.actions.unchanged)} unchanged, ${fmt(counts.planned.unsubscribe)} to unsubscribe, ${fmt(counts.actions.opted_out)} opted out, ${fmt(counts.rejectedTotal())} rejected`,
+      );
+      const samples = [
+        ...planned.samples.new.map((p) => `add ${maskPhone(p)}`),
+        ...planned.samples.update.map((p) => `update ${maskPhone(p)}`),
+        ...take(index.unseen(), 3).map((p) => `unsubscribe ${maskPhone(p)}`),
+      ];
+      if (samples.length) logger.info(`samples: ${samples.join(', ')}`);
+      if (spool.count('transactional')) logger.info(`${fmt(spool.count('transactional'))} transactional text(s) would be sent`);
+      if (guardMessage) {
+        logger.warn(`the removal guard would stop this sync: ${guardMessage}`);
+        throw new GuardError(guardMessage);
+      }
+      return { counts, report: this.report(), dryRun: true };
+    }
+    if (guardMessage) throw new GuardError(guardMessage);
+
+    const importer = new ContactImporter(
+      api,
+      plan,
+      { maxBytes: config.import_max_bytes, pollIntervalMs: config.import_poll_interval_s * 1000, timeoutMs: config.import_timeout_s * 1000, runId: this.runId },
+      () => counts.writes.import++,
+    );
+    const knowledge = await readSenderKnowledge(api, { listId: list.phoneListId, newKeys: planned.newKeys, plan, region: prepared.region, pageSize: config.page_size });
+    counts.readsForNew.list_pages = knowledge.calls;
+    if (knowledge.calls) logger.info(`audience: ${fmt(knowledge.known.size)} of ${fmt(counts.planned.new)} new phones found on the sender code's other lists (${fmt(knowledge.calls)} reads)`);
+    const ctx: ApplyContext = {
+      api,
+      list,
+      plan,
+      counts,
+      rejects,
+      importer,
+      concurrency: config.max_concurrency * 2,
+      batchSize: config.batch_size,
+      known: knowledge.known,
+      adaptive: { createFirst: knowledge.calls > 0, created: 0, found: 0 },
+    };
+    const writesStart = performance.now();
+    await applyWrites(ctx, spool);
+    counts.phaseSeconds.writes = Number(((performance.now() - writesStart) / 1000).toFixed(3));
+    const a = counts.actions;
+    this.phaseDone(
+      'audience',
+      `${fmt(counts.records)} records: ${fmt(a.created)} created, ${fmt(a.subscribed)} subscribed, ${fmt(a.pending)} pending, ${fmt(a.updated)} updated, ` +
+        `${fmt(a.unchanged)} unchanged, ${fmt(a.opted_out)} opted out, ${fmt(counts.rejectedTotal())} rejected`,
+    );
+
+    // 4. updates (bulk custom fields)
+    const imports = await importer.finish((id, status) => logger.info(`updates: import ${id} ended: ${status}`));
+    counts.imports = imports;
+    this.phaseDone('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)` : 'no custom-field import needed');
+
+    // 5. unsubscribe
+    await unsubscribeUnseen(ctx, index.unseen());
+    this.phaseDone('unsubscribe', `${fmt(a.unsubscribed)} members no longer in the audience unsubscribed`);
+
+    // Transactional texts that came with the audience go out once the audience is in place.
+    if (spool.count('transactional')) {
+      const { sender, journal } = await openSender(api, config, prepared.region, counts, rejects);
+      try {
+        await sendBatches(sender, spool.batches('transactional', config.batch_size), config.max_concurrency);
+      } finally {
+        journal.close();
+      }
+      const t = counts.transactional;
+      this.phaseDone('transactional', `${fmt(t.sent)} sent, ${fmt(t.already_sent)} already sent, ${fmt(t.unknown)} unknown`);
+    }
+    return this.finish(`list ${list.phoneListId} matches the audience`);
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function take<T>(it: Iterable<T>, n: number): T[] {
+  const out: T[] = [];
+  for (const v of it) {
+    if (out.length >= n) break;
+    out.push(v);
+  }
+  return out;
+}
+
+/** The messages read by the head, then the lines already split after them, parsed one by one as asked for. */
+function* headMessages(buffered: Numbered<SingerMessage>[], lines: string[], firstLine: number): Generator<Numbered<SingerMessage>> {
+  yield* buffered;
+  for (let i = 0; i < lines.length; i++) {
+    const msg = parseSingerLine(lines[i] as string, firstLine + i);
+    if (msg) yield msg;
+  }
+}

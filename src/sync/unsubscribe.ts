@@ -1,0 +1,30 @@
+/**
+ * Phase 5, unsubscribe: the members the audience did not contain. Which members those are, and whether removal may
+ * happen at all, is decided before this phase (diff.ts and the run's removal rules); this module only carries it out.
+ */
+import { isCode, isNotFound } from '../listrak/codes.js';
+import { mapConcurrent } from '../listrak/limiter.js';
+import type { ApplyContext } from './writes.js';
+
+export async function unsubscribeUnseen(ctx: ApplyContext, phones: Iterable<string>): Promise<void> {
+  const { api, list, counts } = ctx;
+  let batch: string[] = [];
+  const flush = async () => {
+    await mapConcurrent(batch, ctx.concurrency, async (phone) => {
+      try {
+        counts.writes.unsubscribe++;
+        await api.unsubscribe(phone, list.phoneListId);
+      } catch (e) {
+        // Already off the list, or gone from the sender code: the end state we want.
+        if (!isCode(e, 'ERROR_PHONE_NUMBER_NOT_SUBSCRIBED') && !isNotFound(e)) throw e;
+      }
+      counts.add('unsubscribed');
+    });
+    batch = [];
+  };
+  for (const phone of phones) {
+    batch.push(phone);
+    if (batch.length >= ctx.batchSize) await flush();
+  }
+  if (batch.length) await flush();
+}
