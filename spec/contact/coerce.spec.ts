@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { canonicalStored, coerceByType, coerceCheckbox, coerceDate, coerceEmail, coerceNumber, coerceText } from '../../src/contact/coerce.js';
+import { coerceCheckbox, coerceDate, coerceEmail, coerceNumber, coerceText } from '../../src/contact/coerce.js';
+import { profileFieldType } from '../../src/contact/types.js';
+
+const coerceByType = (dataType: string, v: unknown, maxLength: number | null) => profileFieldType(dataType).coerce(v, maxLength);
+const canonicalStored = (dataType: string, v: string | null) => profileFieldType(dataType).stored(v);
 
 const value = (r: ReturnType<typeof coerceText>) => (r.ok ? r.value : `!${r.reason}`);
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { ProfileField } from '../../src/listrak/sms.js';
 import { LineKind, digestRecord, type DigestContext } from '../../src/contact/digest.js';
 import { buildFieldPlan } from '../../src/contact/fields.js';
+import { phoneContext } from '../../src/contact/phone.js';
 import { RecordLineDigester, type DigestedLines } from '../../src/fast/record-lines.js';
 import { splitBlock } from '../../src/singer/lines.js';
 import { parseSingerLine } from '../../src/singer/reader.js';
@@ -17,7 +18,15 @@ const PROFILE_FIELDS: ProfileField[] = [
 ];
 const OPTIONAL = ['email', 'first_name', 'last_name', 'birthday', 'zip', 'favorite_store', 'loyalty_points', 'vip', 'joined', 'notes'];
 
-const PHONES = ['12025550100', '+12025550101', '+1 (202) 555-0102', '2025550103', '012025550100', '+442071838750', '1202555010', 'x', '', 12025550100, null, true];
+const US = phoneContext('US');
+const DE = phoneContext('DE');
+// The ways warehouses write phones, and ways they should not: each must digest exactly as the reference reads it.
+const PHONES = [
+  '12025550100', '+12025550101', '+1 (202) 555-0102', '2025550103', '(202) 555-0104', '202-555-0105', '202.555.0106', '1-202-555-0107',
+  '+1 202 555 0108', ' 2025550109', '2025550110 ', '(200) 000-0000', '12000000000', '015123456789', '15123456789', '+49 151 23456789',
+  '012025550100', '+442071838750', '1202555010', '+0123456789', '++12025550100', '+', '()', '202 555 0111 x12', '202/555/0112',
+  `${' '.repeat(31)}2025550113`, '1234567890123456', 'x', '', 12025550100, null, true,
+];
 const VALUES = ['u1@example.com', 'u2@example.co', 'bad@', 'a b@c.de', 'Ann', ' Ann', 'Ann ', 'José', 'x\ty', 'a\u007fb', '', 'a'.repeat(13), 'a'.repeat(51), '7', '007', '-3', '1.5', '1234567', 'yes', 'off', '1990-02-03', '2/3/1990', '1990-02-30', 0, 42, 1234567, -1, 2.5, true, null, [], { a: 1 }];
 
 const CLEAN: Record<string, unknown[]> = {
@@ -62,6 +71,7 @@ function recordLine(r: Random): string {
   // Mostly values a warehouse would send, so that many records digest; now and then anything at all.
   for (const p of OPTIONAL) if (r.chance(0.7)) rec.push([p, val(r, r.chance(0.85) ? r.pick(CLEAN[p] ?? ['x']) : r.pick(VALUES))]);
   if (r.chance(0.1)) rec.push(['constructor', val(r, 'x')]);
+  if (r.chance(0.08)) rec.push(['_sdc_deleted_at', val(r, r.pick(['2026-11-26T00:00:00Z', null, '', 0, false]))]);
   if (r.chance(0.05)) rec.push(['__proto__', val(r, 'x')]);
   if (r.chance(0.1)) rec.push(['other', '{"phone":"19999999999","nested":[1,{"a":null}]}']);
   if (r.chance(0.05)) rec.push(['phone', val(r, r.pick(PHONES))]);
@@ -122,7 +132,7 @@ function context(r: Random): DigestContext {
   const properties = ['phone', ...OPTIONAL.filter(() => r.chance(0.6)), ...(r.chance(0.1) ? ['constructor'] : [])];
   const plan = buildFieldPlan({ properties, profileFields: PROFILE_FIELDS, includeCustomFields: true });
   if ('error' in plan) throw new Error(plan.error);
-  return { plan, region: 'US', callingCode: '1' };
+  return { plan, phone: r.chance(0.8) ? US : DE };
 }
 
 const plain = (d: DigestedLines) => ({ kinds: [...d.kinds], keys: [...d.keys], systemFp: [...d.systemFp], customFp: [...d.customFp] });
@@ -148,7 +158,7 @@ describe('audience line digests from bytes', () => {
   it('digests a clean record from its bytes exactly as digestRecord does', () => {
     const plan = buildFieldPlan({ properties: ['phone', 'email', 'first_name', 'zip', 'favorite_store', 'loyalty_points'], profileFields: PROFILE_FIELDS, includeCustomFields: true });
     if ('error' in plan) throw new Error(plan.error);
-    const ctx: DigestContext = { plan, region: 'US', callingCode: '1' };
+    const ctx: DigestContext = { plan, phone: US };
     const rec = { phone: '12025550100', email: 'u1@example.com', first_name: 'Ann', zip: '10001', favorite_store: 'Store 7', loyalty_points: 42 };
     const bytes = Buffer.from(JSON.stringify({ type: 'RECORD', stream: 'audience', record: rec }) + '\n');
     const d = new RecordLineDigester(ctx, 'audience').digestBlock(bytes);

@@ -23,6 +23,11 @@ export const targetConfigSchema = z
       .regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO 3166-1 country code')
       .transform((s) => s.toUpperCase())
       .optional(),
+    /** Countries (ISO 3166-1 alpha-2) whose numbers may be added besides those of the sender code's calling code. */
+    allowed_countries: z
+      .array(z.string().regex(/^[A-Za-z]{2}$/, 'must be two-letter ISO 3166-1 country codes'))
+      .default([])
+      .transform((a) => a.map((s) => s.toUpperCase())),
     include_custom_fields: z.boolean().default(true),
     /** Refuse a sync that would unsubscribe more than this share of the current list. */
     max_unsubscribe_ratio: z.number().min(0).max(1).default(0.2),

@@ -6,6 +6,7 @@
  * them to the rules on random values).
  */
 import { digitsValue } from '../fast/json-scanner.js';
+import { MAX_PHONE_CHARS } from './phone.js';
 
 const SPACE = 0x20;
 const DEL = 0x7f;
@@ -14,6 +15,9 @@ const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 const PLUS = 0x2b;
+const DASH = 0x2d;
+const OPEN = 0x28;
+const CLOSE = 0x29;
 
 /**
  * Non-empty text that coerceText returns unchanged: no space at either edge and no DEL. (The other characters it
@@ -55,15 +59,45 @@ export function canonicalShapeKey(b: Uint8Array, start: number, end: number): nu
   return digitsValue(b, start, end);
 }
 
+/** A PhoneContext's calling code and national lengths, as the byte rule below reads them. */
+export interface IdentityBytesContext {
+  callingCode: number;
+  callingCodeDigits: number;
+  nationalLengths: readonly number[];
+}
+
 /**
- * The key canonicalDigits (digest.ts) reads off an audience phone: `+` and canonical digits, or canonical digits that
- * start with the region's calling code and are long enough to carry it; else -1 (the phone is then parsed properly).
+ * identityDigits (phone.ts) read off ASCII bytes, as a key: formatting (space, `.`, `-`, brackets) skipped, a
+ * leading `+` kept as international, else the calling code put before a national-length number. -1 where the
+ * string rule gives no digits or its digits are not a canonical key; the phone is then read the reference way.
  */
-export function canonicalDigitsKey(b: Uint8Array, start: number, end: number, callingCode: Uint8Array): number {
-  if (b[start] === PLUS) return canonicalShapeKey(b, start + 1, end);
-  if (end - start < 10 + callingCode.length) return -1;
-  for (let i = 0; i < callingCode.length; i++) if (b[start + i] !== callingCode[i]) return -1;
-  return canonicalShapeKey(b, start, end);
+export function identityDigitsKey(b: Uint8Array, start: number, end: number, ctx: IdentityBytesContext): number {
+  if (end - start > MAX_PHONE_CHARS) return -1;
+  let i = start;
+  while (i < end && b[i] === SPACE) i++;
+  const plus = b[i] === PLUS;
+  if (plus) i++;
+  let key = 0;
+  let len = 0;
+  let first = -1;
+  for (; i < end; i++) {
+    const c = b[i] as number;
+    if (c >= ZERO && c <= NINE) {
+      if (++len > 15) return -1;
+      if (first < 0) first = c;
+      key = key * 10 + (c - ZERO);
+    } else if (c !== SPACE && c !== DOT && c !== DASH && c !== OPEN && c !== CLOSE) return -1;
+  }
+  if (len === 0) return -1;
+  if (!plus) {
+    const cc = ctx.callingCodeDigits;
+    if (first !== ZERO && ctx.nationalLengths.includes(len)) {
+      key += ctx.callingCode * 10 ** len;
+      len += cc;
+    } else if (!(len > cc && Math.floor(key / 10 ** (len - cc)) === ctx.callingCode && ctx.nationalLengths.includes(len - cc))) return -1;
+  }
+  // A canonical key: 8 to 15 digits without a leading zero (a national number starting 0 never reaches here).
+  return len >= 8 && len <= 15 && !(plus && first === ZERO) ? key : -1;
 }
 
 function allDigits(b: Uint8Array, start: number, end: number): boolean {
@@ -79,22 +113,3 @@ function allDigits(b: Uint8Array, start: number, end: number): boolean {
  * else it is ASCII text without escapes; the value is bytes [start, end).
  */
 export type CanonicalTest = (integer: boolean, b: Uint8Array, start: number, end: number) => boolean;
-
-export const neverCanonical: CanonicalTest = () => false;
-
-/**
- * A profile value's test by the field's data type, as coerceByType (and canonicalStored) treat it: the text types
- * keep clean text and a number's digits, Number keeps canonical integers, and checkboxes and dates are always built.
- */
-export function profileValueTest(dataType: string): CanonicalTest {
-  switch (dataType) {
-    case 'Number':
-      return (integer, b, st, en) => integer || isCanonicalInteger(b, st, en);
-    case 'Checkbox':
-    case 'Date':
-      return neverCanonical;
-    default:
-      return (integer, b, st, en) => integer || isCleanAscii(b, st, en);
-  }
-}
-

@@ -1,7 +1,6 @@
 /**
- * Value coercion for audience fields: one function per Listrak data type, each returning the canonical string
- * Listrak stores (or null for "no value"), or a rejection reason. The same canonical forms are used to fingerprint
- * the members Listrak returns, so "unchanged" means unchanged whatever spelling the tap used.
+ * Value coercion: one function per kind of value, each returning the canonical string Listrak stores (or null for
+ * "no value"), or a rejection reason. Which one a field uses is decided by its type, in types.ts.
  */
 
 export type Coerced = { ok: true; value: string | null } | { ok: false; reason: RejectReason; detail: string };
@@ -9,6 +8,8 @@ export type Coerced = { ok: true; value: string | null } | { ok: false; reason: 
 export type RejectReason =
   | 'missing_phone'
   | 'invalid_phone'
+  | 'wrong_country'
+  | 'not_textable'
   | 'duplicate'
   | 'invalid_email'
   | 'invalid_date'
@@ -36,11 +37,6 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
 const WHITESPACE_RUN = /[\t\r\n]+/g;
 // eslint-disable-next-line no-control-regex -- see CONTROL
 const NEEDS_CLEANING = /^\s|\s$|[\u0000-\u001F\u007F-\u009F]/;
-
-/** Text with nothing for coerceText to clean (no edge spaces, no control characters). */
-export function isCleanText(s: string): boolean {
-  return !NEEDS_CLEANING.test(s);
-}
 
 export function coerceText(v: unknown, maxLength: number | null | undefined): Coerced {
   if (v === null || v === undefined) return ok(null);
@@ -119,31 +115,4 @@ export function coerceDate(v: unknown): Coerced {
   const date = new Date(Date.UTC(y, m - 1, d));
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return fail('invalid_date', 'no such day');
   return ok(`${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
-}
-
-/** Coerce by a profile field's data type. */
-export function coerceByType(dataType: string, v: unknown, maxLength: number | null | undefined): Coerced {
-  let r: Coerced;
-  switch (dataType) {
-    case 'Number':
-      r = coerceNumber(v);
-      break;
-    case 'Checkbox':
-      r = coerceCheckbox(v);
-      break;
-    case 'Date':
-      r = coerceDate(v);
-      break;
-    default:
-      return coerceText(v, maxLength);
-  }
-  if (r.ok && r.value !== null && maxLength && r.value.length > maxLength) return fail('too_long', `${r.value.length} characters, the field allows ${maxLength}`);
-  return r;
-}
-
-/** The canonical form of a value Listrak returned, for fingerprinting; lenient, since Listrak already accepted it. */
-export function canonicalStored(dataType: string, v: string | null | undefined): string | null {
-  if (v === null || v === undefined) return null;
-  const r = coerceByType(dataType, v, null);
-  return r.ok ? r.value : v;
 }

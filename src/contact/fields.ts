@@ -8,32 +8,25 @@
  */
 import type { ProfileField, SegmentationValue, SmsContact } from '../listrak/sms.js';
 import { fingerprint } from './fingerprint.js';
-import { EMAIL_MAX_LENGTH, canonicalStored, coerceByType, coerceDate, coerceEmail, coerceText, isCleanText, type Coerced, type RejectReason } from './coerce.js';
+import { EMAIL_MAX_LENGTH, type RejectReason } from './coerce.js';
+import { FIELD_TYPES, profileFieldType, type FieldType } from './types.js';
 
 export type SystemField = 'emailAddress' | 'firstName' | 'lastName' | 'birthday' | 'postalCode';
-
-/** How a system field's values are checked: text up to a length, an email address, or a date. */
-export type SystemShape = { kind: 'text'; maxLength: number } | { kind: 'email'; maxLength: number } | { kind: 'date' };
 
 interface SystemFieldSpec {
   field: SystemField;
   aliases: string[];
-  shape: SystemShape;
+  type: FieldType;
+  maxLength: number | null;
 }
 
 const SYSTEM_FIELDS: SystemFieldSpec[] = [
-  { field: 'emailAddress', aliases: ['email', 'emailaddress'], shape: { kind: 'email', maxLength: EMAIL_MAX_LENGTH } },
-  { field: 'firstName', aliases: ['firstname', 'givenname'], shape: { kind: 'text', maxLength: 50 } },
-  { field: 'lastName', aliases: ['lastname', 'surname', 'familyname'], shape: { kind: 'text', maxLength: 50 } },
-  { field: 'birthday', aliases: ['birthday', 'birthdate', 'dateofbirth', 'dob'], shape: { kind: 'date' } },
-  { field: 'postalCode', aliases: ['postalcode', 'zip', 'zipcode', 'postcode'], shape: { kind: 'text', maxLength: 20 } },
+  { field: 'emailAddress', aliases: ['email', 'emailaddress'], type: FIELD_TYPES.email, maxLength: EMAIL_MAX_LENGTH },
+  { field: 'firstName', aliases: ['firstname', 'givenname'], type: FIELD_TYPES.text, maxLength: 50 },
+  { field: 'lastName', aliases: ['lastname', 'surname', 'familyname'], type: FIELD_TYPES.text, maxLength: 50 },
+  { field: 'birthday', aliases: ['birthday', 'birthdate', 'dateofbirth', 'dob'], type: FIELD_TYPES.date, maxLength: null },
+  { field: 'postalCode', aliases: ['postalcode', 'zip', 'zipcode', 'postcode'], type: FIELD_TYPES.text, maxLength: 20 },
 ];
-
-function coercerOf(shape: SystemShape): (v: unknown) => Coerced {
-  if (shape.kind === 'email') return coerceEmail;
-  if (shape.kind === 'date') return coerceDate;
-  return (v) => coerceText(v, shape.maxLength);
-}
 
 export const PHONE_ALIASES = ['phone', 'phonenumber', 'mobilephone', 'mobile', 'mobilenumber', 'cellphone'];
 
@@ -42,15 +35,18 @@ export function normalizeName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-export interface ManagedSystemField {
-  field: SystemField;
+/** What every managed field has: the record property it is read from, its type's rules, and its max length. */
+export interface ManagedField {
   property: string;
-  shape: SystemShape;
-  coerce: (v: unknown) => Coerced;
+  type: FieldType;
+  maxLength: number | null | undefined;
 }
 
-export interface ManagedCustomField {
-  property: string;
+export interface ManagedSystemField extends ManagedField {
+  field: SystemField;
+}
+
+export interface ManagedCustomField extends ManagedField {
   field: ProfileField;
 }
 
@@ -80,6 +76,7 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields 
   const disabled: string[] = [];
   const taken = new Set<string>();
   for (const property of properties) {
+    if (isSingerMetadata(property)) continue;
     const n = normalizeName(property);
     if (PHONE_ALIASES.includes(n)) {
       if (!phoneProperty || n === 'phone') phoneProperty = property;
@@ -89,7 +86,7 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields 
     if (sys) {
       if (taken.has(sys.field)) continue; // `birthday` and `birthdate` both declared: the first wins
       taken.add(sys.field);
-      system.push({ field: sys.field, property, shape: sys.shape, coerce: coercerOf(sys.shape) });
+      system.push({ field: sys.field, property, type: sys.type, maxLength: sys.maxLength });
       continue;
     }
     const field = byName.get(n);
@@ -103,7 +100,7 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields 
     }
     if (taken.has(`#${field.segmentationFieldId}`)) continue;
     taken.add(`#${field.segmentationFieldId}`);
-    custom.push({ property, field });
+    custom.push({ property, field, type: profileFieldType(field.dataType), maxLength: field.maxLength });
   }
   if (!phoneProperty) return { error: `the audience schema has no phone property (one of: ${PHONE_ALIASES.join(', ')})` };
   return { phoneProperty, system, custom, unmatched, disabled };
@@ -113,6 +110,22 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields 
 export interface ContactValues {
   system: (string | null)[];
   custom: (string | null)[];
+}
+
+/**
+ * The Singer SDK's soft-delete column: a row the source deleted comes with the time it was deleted. Such a row is
+ * not part of the audience (its member is unsubscribed like any absent one).
+ */
+export const DELETED_AT_PROPERTY = '_sdc_deleted_at';
+
+export function isDeletedInSource(record: Record<string, unknown>): boolean {
+  const v = recordValue(record, DELETED_AT_PROPERTY);
+  return typeof v === 'string' ? v.trim() !== '' : typeof v === 'number';
+}
+
+/** The Singer SDK's metadata columns (`_sdc_extracted_at`, …) describe the row, not the person: never managed. */
+function isSingerMetadata(property: string): boolean {
+  return property.startsWith('_sdc_');
 }
 
 /**
@@ -126,41 +139,30 @@ export function recordValue(record: Record<string, unknown>, property: string): 
 export type Mapped = { ok: true; values: ContactValues } | { ok: false; reason: RejectReason; field: string; detail: string };
 
 export function mapRecord(plan: FieldPlan, record: Record<string, unknown>): Mapped {
-  const system: (string | null)[] = new Array(plan.system.length);
-  for (let i = 0; i < plan.system.length; i++) {
-    const f = plan.system[i] as ManagedSystemField;
-    const r = f.coerce(recordValue(record, f.property));
+  const system = new Array<string | null>(plan.system.length);
+  const custom = new Array<string | null>(plan.custom.length);
+  const failed = mapFields(plan.system, record, system) ?? mapFields(plan.custom, record, custom);
+  return failed ?? { ok: true, values: { system, custom } };
+}
+
+/** Coerce each field's value into `out`; the first rejection, if any. */
+function mapFields(fields: readonly ManagedField[], record: Record<string, unknown>, out: (string | null)[]): Extract<Mapped, { ok: false }> | undefined {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] as ManagedField;
+    const r = f.type.coerce(recordValue(record, f.property), f.maxLength);
     if (!r.ok) return { ok: false, reason: r.reason, field: f.property, detail: r.detail };
-    system[i] = r.value;
+    out[i] = r.value;
   }
-  const custom: (string | null)[] = new Array(plan.custom.length);
-  for (let i = 0; i < plan.custom.length; i++) {
-    const f = plan.custom[i] as ManagedCustomField;
-    const r = coerceByType(f.field.dataType, recordValue(record, f.property), f.field.maxLength);
-    if (!r.ok) return { ok: false, reason: r.reason, field: f.property, detail: r.detail };
-    custom[i] = r.value;
-  }
-  return { ok: true, values: { system, custom } };
+  return undefined;
 }
 
 /** The managed values of a contact as Listrak holds it, canonical as mapRecord makes them. */
 export function storedValues(plan: FieldPlan, c: SmsContact): ContactValues {
-  const system = plan.system.map((f) => storedSystemValue(f, c[f.field]));
+  const system = plan.system.map((f) => f.type.stored(c[f.field]));
   // A handful of values a contact: a scan beats building a map for each of a million members.
   const stored = c.segmentationFieldValues ?? [];
-  const custom = plan.custom.map((f) => canonicalStored(f.field.dataType, stored.findLast((s) => s.segmentationFieldId === f.field.segmentationFieldId)?.value));
+  const custom = plan.custom.map((f) => f.type.stored(stored.findLast((s) => s.segmentationFieldId === f.field.segmentationFieldId)?.value));
   return { system, custom };
-}
-
-/** One system field's value as Listrak holds it, in canonical form. */
-export function storedSystemValue(f: ManagedSystemField, v: unknown): string | null {
-  if (v === null || v === undefined || v === '') return null;
-  if (f.field === 'birthday') return canonicalStored('Date', v as string);
-  // A clean stored text is its own canonical form: the coercers (text, email) return it unchanged or, failing, it
-  // is kept as stored anyway. Skipping them saves a call and an allocation per field of each member.
-  if (typeof v === 'string' && isCleanText(v)) return v;
-  const r = f.coerce(v);
-  return r.ok ? r.value : (v as string);
 }
 
 /** Fingerprints of a contact's stored values, as the member index keeps them: what an audience record is compared to. */
@@ -176,8 +178,9 @@ export function contactBody(plan: FieldPlan, phone: string, values: ContactValue
     plan.system.forEach((f, i) => {
       const v = values.system[i] ?? null;
       if (v === null && parts.omitEmpty) return;
-      // Listrak wants a real null for an empty birthday, and a date-time otherwise.
-      body[f.field] = f.field === 'birthday' && v !== null ? `${v}T00:00:00` : v;
+      // Listrak wants a real null for an empty value (an empty birthday string is an error), and its own form
+      // for some types (a date-time for the birthday).
+      body[f.field] = v !== null && f.type.systemWire ? f.type.systemWire(v) : v;
     });
   }
   if (parts.custom) {

@@ -10,12 +10,11 @@
  */
 import { page, pageCursor, type SmsContact } from '../listrak/sms.js';
 import { DECLINED, JsonScanner, KeyTable, Picked, Picks } from './json-scanner.js';
-import { canonicalStored } from '../contact/coerce.js';
-import { storedFingerprints, storedSystemValue, type FieldPlan } from '../contact/fields.js';
+import { storedFingerprints, type FieldPlan, type ManagedField } from '../contact/fields.js';
 import { FingerprintHasher } from '../contact/fingerprint.js';
 import type { MemberIndexBuilder } from '../tables/member-index.js';
 import { canonicalKey } from '../contact/phone.js';
-import { canonicalShapeKey, isCleanAscii, profileValueTest, type CanonicalTest } from '../contact/canonical-bytes.js';
+import { canonicalShapeKey } from '../contact/canonical-bytes.js';
 
 const PAGE_KEYS = new KeyTable(['nextPageCursor', 'data']);
 const CURSOR = 0;
@@ -49,10 +48,6 @@ export class MembersPageReader {
   private segEnd: number[] = [];
   /** A page's members, held until the whole page has been read, then added to the builder. */
   private readonly staged = new MembersPageStage();
-  /** Per system field: whether clean stored text is its canonical form (storedSystemValue: all but birthday). */
-  private readonly systemTextKept: boolean[];
-  /** Per custom field: when a stored value is already canonical for its type. */
-  private readonly customTests: CanonicalTest[];
 
   constructor(
     private readonly plan: FieldPlan,
@@ -61,8 +56,6 @@ export class MembersPageReader {
     const names = ['phoneNumber', ...plan.system.map((f) => f.field), 'segmentationFieldValues'];
     this.contactKeys = new Picks(new KeyTable(names));
     this.segmentsSlot = names.length - 1;
-    this.systemTextKept = plan.system.map((f) => f.field !== 'birthday');
-    this.customTests = plan.custom.map((f) => profileValueTest(f.field.dataType));
   }
 
   read(bytes: Buffer, builder: MemberIndexBuilder): MembersPage {
@@ -135,14 +128,9 @@ export class MembersPageReader {
   private systemFingerprint(): number {
     const h = this.hasher.start();
     const { kind, at, start, end } = this.contactKeys;
-    const b = this.scanner.bytes;
     for (let i = 0; i < this.plan.system.length; i++) {
-      const f = this.plan.system[i] as FieldPlan['system'][number];
       const slot = i + 1;
-      const k = kind[slot];
-      if (k === Picked.Absent || k === Picked.Null) h.addNull();
-      else if (k === Picked.Ascii && this.systemTextKept[i] && isCleanAscii(b, start[slot] as number, end[slot] as number)) h.addAscii(b, start[slot] as number, end[slot] as number);
-      else h.add(storedSystemValue(f, k === Picked.Ascii && start[slot] === end[slot] ? '' : this.scanner.valueAt(at[slot] as number)));
+      this.addStored(this.plan.system[i] as ManagedField, kind[slot] as number, at[slot] as number, start[slot] as number, end[slot] as number);
     }
     return h.finish();
   }
@@ -182,25 +170,27 @@ export class MembersPageReader {
 
   private customFingerprint(): number {
     const h = this.hasher.start();
-    const b = this.scanner.bytes;
     for (let c = 0; c < this.plan.custom.length; c++) {
       const f = this.plan.custom[c] as FieldPlan['custom'][number];
       const id = f.field.segmentationFieldId;
       // The last value given for the field wins, as in storedValues.
       let i = this.segIds.length - 1;
       while (i >= 0 && this.segIds[i] !== id) i--;
-      const k = i < 0 ? Picked.Absent : this.segKind[i];
-      if (k === Picked.Absent || k === Picked.Null) {
-        h.addNull();
-        continue;
-      }
-      const st = this.segStart[i] as number;
-      const en = this.segEnd[i] as number;
-      const picked = k === Picked.Integer || (k === Picked.Ascii && st < en);
-      if (picked && (this.customTests[c] as CanonicalTest)(k === Picked.Integer, b, st, en)) h.addAscii(b, st, en);
-      else h.add(canonicalStored(f.field.dataType, (k === Picked.Ascii && st === en ? '' : this.scanner.valueAt(this.segAt[i] as number)) as string));
+      if (i < 0) h.addNull();
+      else this.addStored(f, this.segKind[i] as number, this.segAt[i] as number, this.segStart[i] as number, this.segEnd[i] as number);
     }
     return h.finish();
+  }
+
+  /**
+   * Hash one stored value: from its bytes when its type finds them canonical, else built and made canonical by the
+   * type's own rule (absent, null and "" are all "no value").
+   */
+  private addStored(f: ManagedField, k: number, at: number, st: number, en: number): void {
+    const h = this.hasher;
+    if (k === Picked.Absent || k === Picked.Null || (k === Picked.Ascii && st === en)) h.addNull();
+    else if ((k === Picked.Ascii || k === Picked.Integer) && f.type.storedBytes(k === Picked.Integer, this.scanner.bytes, st, en)) h.addAscii(this.scanner.bytes, st, en);
+    else h.add(f.type.stored(this.scanner.valueAt(at)));
   }
 }
 

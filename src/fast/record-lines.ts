@@ -10,10 +10,10 @@
 import { DECLINED, JsonScanner, KeyTable, Picked, Picks, bytesEqual } from './json-scanner.js';
 import { MAX_LINE_CHARS, parseSingerLine } from '../singer/reader.js';
 import { LineKind, digestRecord, type Digest, type DigestContext } from '../contact/digest.js';
-import type { ManagedCustomField, ManagedSystemField } from '../contact/fields.js';
+import { DELETED_AT_PROPERTY, type ManagedField } from '../contact/fields.js';
 import { FingerprintHasher } from '../contact/fingerprint.js';
 import { grown } from '../tables/typed.js';
-import { canonicalDigitsKey, isCleanAscii, isEmailAscii, neverCanonical, profileValueTest, type CanonicalTest } from '../contact/canonical-bytes.js';
+import { identityDigitsKey, type CanonicalTest, type IdentityBytesContext } from '../contact/canonical-bytes.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -38,7 +38,9 @@ export class RecordLineDigester {
   /** The record's picked properties: the phone (slot 0), then each system field, then each custom field. */
   private readonly record: Picks;
   private readonly stream: Buffer;
-  private readonly callingCode: Buffer;
+  private readonly phone: IdentityBytesContext;
+  /** The picks' slot of the soft-delete column, after the managed properties. */
+  private readonly deletedSlot: number;
   /** False when the stream name is empty (a RECORD may not have one): then every line goes the reference way. */
   private readonly scannable: boolean;
   /** For each system field, then each custom field: the test its picked text passes when already canonical. */
@@ -51,12 +53,13 @@ export class RecordLineDigester {
     private readonly ctx: DigestContext,
     private readonly audienceStream: string,
   ) {
-    const names = [ctx.plan.phoneProperty, ...ctx.plan.system.map((f) => f.property), ...ctx.plan.custom.map((f) => f.property)];
+    const names = [ctx.plan.phoneProperty, ...ctx.plan.system.map((f) => f.property), ...ctx.plan.custom.map((f) => f.property), DELETED_AT_PROPERTY];
     this.record = new Picks(new KeyTable(names));
+    this.deletedSlot = names.length - 1;
     this.stream = Buffer.from(audienceStream);
-    this.callingCode = Buffer.from(ctx.callingCode);
+    this.phone = { callingCode: Number(ctx.phone.callingCode), callingCodeDigits: ctx.phone.callingCode.length, nationalLengths: ctx.phone.nationalLengths };
     this.scannable = audienceStream !== '';
-    this.tests = [...ctx.plan.system.map(systemTest), ...ctx.plan.custom.map(customTest)];
+    this.tests = [...ctx.plan.system.map(fieldTest), ...ctx.plan.custom.map(fieldTest)];
   }
 
   digestBlock(block: Buffer): DigestedLines {
@@ -151,8 +154,10 @@ export class RecordLineDigester {
     const { kind, start, end } = this.record;
     const b = this.scanner.bytes;
     const plan = this.ctx.plan;
-    const key = kind[0] === Picked.Ascii ? canonicalDigitsKey(b, start[0] as number, end[0] as number, this.callingCode) : -1;
-    if (key < 0) return this.digestBuilt();
+    const key = kind[0] === Picked.Ascii ? identityDigitsKey(b, start[0] as number, end[0] as number, this.phone) : -1;
+    // A row deleted in the source is no audience member: the reference path says so (digestRecord).
+    const deleted = kind[this.deletedSlot];
+    if (key < 0 || !(deleted === Picked.Absent || deleted === Picked.Null || (deleted === Picked.Ascii && start[this.deletedSlot] === end[this.deletedSlot]))) return this.digestBuilt();
     const h = this.hasher.start();
     const tests = this.tests;
     const systemCount = plan.system.length;
@@ -205,17 +210,8 @@ interface FieldTest {
   canonical: CanonicalTest;
 }
 
-/** As mapRecord's coercers: a number is its own text (coerceText), but never an email address; dates are built. */
-function systemTest(f: ManagedSystemField): FieldTest {
-  const shape = f.shape;
-  if (shape.kind === 'date') return { maxLength: null, canonical: neverCanonical };
-  if (shape.kind === 'email') return { maxLength: shape.maxLength, canonical: (integer, b, st, en) => !integer && isCleanAscii(b, st, en) && isEmailAscii(b, st, en) };
-  return { maxLength: shape.maxLength, canonical: (integer, b, st, en) => integer || isCleanAscii(b, st, en) };
-}
-
-/** As coerceByType, which also holds a profile value to the field's maxLength. */
-function customTest(f: ManagedCustomField): FieldTest {
-  return { maxLength: f.field.maxLength, canonical: profileValueTest(f.field.dataType) };
+function fieldTest(f: ManagedField): FieldTest {
+  return { maxLength: f.maxLength, canonical: f.type.recordBytes };
 }
 
 /** Where the line starting at `pos` ends: its `\n` or `\r`, or the block's end. */

@@ -5,14 +5,15 @@
 import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js/max';
 import type { TargetConfig } from '../config/target.js';
 import { ListrakError } from '../errors.js';
+import { phoneContext, type PhoneContext } from '../contact/phone.js';
 import { isNotFound } from './codes.js';
 import type { PhoneList, SenderCode, SmsApi } from './sms.js';
 
 export interface SenderCodeInfo {
   senderCode: SenderCode;
   region: string;
-  /** The region's country calling code, for the phone fast path. */
-  callingCode: string;
+  /** The phone rules' view of the sender code: region, calling code, national lengths, countries allowed. */
+  phone: PhoneContext;
 }
 
 /** The sender code, and from its country the default phone region. */
@@ -22,7 +23,7 @@ export async function prepareSenderCode(api: SmsApi, config: TargetConfig): Prom
     throw e;
   });
   const region = pickRegion(config.default_region, senderCode?.country);
-  return { senderCode, region, callingCode: String(getCountryCallingCode(region as CountryCode)) };
+  return { senderCode, region, phone: phoneContext(region, config.allowed_countries) };
 }
 
 /** A list that must exist under the sender code and be active; `key` names the config key for the message. */

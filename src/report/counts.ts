@@ -21,6 +21,13 @@ export class SyncCounts {
   /** Seconds spent in each finished phase. */
   readonly phaseSeconds: Record<string, number> = {};
   members = 0;
+  /**
+   * What the removal rules decided: rows the source marked deleted (not audience members), members kept because
+   * their record identified them though it was rejected, members out of the managed scope left alone, and why
+   * removals were withheld altogether, if they were.
+   */
+  readonly removal = { deleted_in_source: 0, kept_rejected_record: 0, kept_unmanaged: 0 };
+  removalsWithheld: string | undefined = undefined;
   imports: { id: number; status: string; rows: number }[] = [];
 
   add(action: Action, n = 1) {
@@ -45,6 +52,7 @@ export class SyncCounts {
       rejected: this.rejectedTotal(),
       rejected_by_reason: Object.fromEntries(this.rejected),
       planned: this.planned,
+      removal: { ...this.removal, withheld: this.removalsWithheld },
       write_calls: this.writes,
       reads_for_new: this.readsForNew,
       transactional: this.transactional,
@@ -75,6 +83,11 @@ export function formatReport(counts: SyncCounts, calls: Map<string, number>, ret
     if (t.subscribed_first) rows.push(['contacts subscribed to send', fmt(t.subscribed_first)]);
     rows.push(['texts over one segment', fmt(t.multi_segment)]);
   }
+  const rm = counts.removal;
+  if (rm.deleted_in_source) rows.push(['deleted in source', fmt(rm.deleted_in_source)]);
+  if (rm.kept_rejected_record) rows.push(['kept (record rejected)', fmt(rm.kept_rejected_record)]);
+  if (rm.kept_unmanaged) rows.push(['kept unmanaged', fmt(rm.kept_unmanaged)]);
+  if (counts.removalsWithheld) rows.push(['removals withheld', counts.removalsWithheld]);
   rows.push(['rejected', fmt(counts.rejectedTotal())]);
   for (const [reason, n] of [...counts.rejected].sort()) rows.push([`  ${reason}`, fmt(n)]);
   for (const imp of counts.imports) rows.push([`import ${imp.id}`, `${imp.status}, ${fmt(imp.rows)} rows`]);

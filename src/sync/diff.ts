@@ -12,10 +12,11 @@ import { InputError } from '../errors.js';
 import { parseSingerLine } from '../singer/reader.js';
 import type { DigestedBlock } from '../fast/block-digester.js';
 import type { Numbered, RecordMessage, SingerMessage } from '../singer/messages.js';
-import { normalizePhone } from '../contact/phone.js';
-import { LineKind, canonicalDigits, digestRecord, type Digest } from '../contact/digest.js';
+import { normalizePhone, phoneCandidates, untextable, type PhoneContext } from '../contact/phone.js';
+import type { RejectReason } from '../contact/coerce.js';
+import { LineKind, digestRecord, type Digest } from '../contact/digest.js';
 import { fingerprint } from '../contact/fingerprint.js';
-import { mapRecord, recordValue, type FieldPlan } from '../contact/fields.js';
+import { isDeletedInSource, mapRecord, recordValue, type FieldPlan } from '../contact/fields.js';
 import type { InputSpill } from './input-spill.js';
 import type { MemberIndex } from '../tables/member-index.js';
 import { SortedKeys } from '../tables/keys.js';
@@ -27,7 +28,7 @@ import { grown } from '../tables/typed.js';
 /** Past this much input copied to disk, reading waits for the member index instead of copying more. */
 const MAX_SPILL_BYTES = 2 ** 30;
 
-export interface PlanInput {
+export interface DiffInput {
   /** The input's messages parsed on this thread: all of them, or the first ones when `blocks` holds the rest. */
   messages: AsyncIterable<Numbered<SingerMessage>> | Iterable<Numbered<SingerMessage>>;
   /** The rest of the input, parsed and digested on a worker thread (block-digester.ts). */
@@ -40,8 +41,7 @@ export interface PlanInput {
   /** The input's copy, for records met before the index was known. */
   spill: InputSpill;
   optOuts: SortedKeys;
-  region: string;
-  callingCode: string;
+  phone: PhoneContext;
   spool: WriteSpool;
   rejects: RejectSink;
   counts: SyncCounts;
@@ -52,6 +52,12 @@ export interface PlanInput {
 export interface PlanOutput {
   /** The tap's latest STATE value, passed on only once everything is applied. */
   tapState: unknown;
+  /**
+   * Whether the input shows its audience complete: no STATE message at all (a file read to its clean end), or a
+   * STATE after the audience's last record (taps write one when a stream or sync ends). A tap that died between
+   * two lines leaves no such STATE, and its partial audience must remove nobody.
+   */
+  audienceComplete: boolean;
   /** Masked-later samples of planned writes, for the dry-run plan. */
   samples: { new: string[]; update: string[] };
   index: MemberIndex;
@@ -61,12 +67,13 @@ export interface PlanOutput {
   early: { records: number; reread: number };
 }
 
-export async function planAudience(input: PlanInput): Promise<PlanOutput> {
+export async function planAudience(input: DiffInput): Promise<PlanOutput> {
   const { counts } = input;
   const differ = new AudienceDiff(input);
   const digests = new Digests();
   const schemas = new Map<string, string>();
   let tapState: unknown = undefined;
+  const completeness = { sawState: false, stateAfterLastRecord: false };
   // The index once settled, and the index as soon as the members phase delivers it.
   let index: MemberIndex | undefined;
   const delivered: { index?: MemberIndex } = {};
@@ -83,6 +90,7 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
   /** Count an audience record; settle the early ones as soon as the index is there. */
   const audienceRecord = async () => {
     counts.records++;
+    completeness.stateAfterLastRecord = false;
     if (counts.records % 100_000 === 0) input.onProgress?.(counts.records);
     if (!index && (delivered.index || input.spill.bytes > MAX_SPILL_BYTES)) index = await settle(delivered.index ?? (await input.members));
   };
@@ -100,6 +108,7 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
       }
       case 'STATE':
         tapState = msg.value;
+        completeness.sawState = completeness.stateAfterLastRecord = true;
         return;
       case 'ACTIVATE_VERSION':
       case 'BATCH':
@@ -142,7 +151,8 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
     }
   }
   index ??= await settle(await input.members);
-  return { tapState, samples: differ.samples, index, newKeys: SortedKeys.from(differ.newKeys), early };
+  const audienceComplete = !completeness.sawState || completeness.stateAfterLastRecord;
+  return { tapState, audienceComplete, samples: differ.samples, index, newKeys: SortedKeys.from(differ.newKeys), early };
 }
 
 function parseRecord(text: string, line: number): Numbered<RecordMessage> {
@@ -162,7 +172,7 @@ class AudienceDiff {
   readonly newKeys: number[] = [];
   readonly samples = { new: [] as string[], update: [] as string[] };
 
-  constructor(private readonly input: PlanInput) {}
+  constructor(private readonly input: DiffInput) {}
 
   digest(record: Record<string, unknown>): Digest | undefined {
     return digestRecord(record, this.input);
@@ -180,70 +190,77 @@ class AudienceDiff {
   }
 
   async diff(msg: Numbered<RecordMessage>, index: MemberIndex): Promise<void> {
-    const { plan, optOuts, region, spool, rejects, counts } = this.input;
+    const { plan, phone, rejects, counts } = this.input;
     const record = msg.record;
+    if (isDeletedInSource(record)) {
+      counts.removal.deleted_in_source++;
+      return;
+    }
     const raw = recordValue(record, plan.phoneProperty);
-    let phone: string | undefined;
-    let at = -1;
-    if (typeof raw === 'string') {
-      const digits = canonicalDigits(raw, this.input.callingCode);
-      if (digits !== undefined) {
-        at = index.find(Number(digits));
-        if (at >= 0) phone = digits;
-      }
-    }
-    if (phone === undefined) {
-      const r = normalizePhone(raw, region);
-      if (!r.ok) {
-        rejects.add({ line: msg.line, reason: r.reason, field: plan.phoneProperty, detail: r.detail, record });
-        return;
-      }
-      phone = r.phone;
-      at = index.find(Number(phone));
-    }
-    const key = Number(phone);
-    if (at >= 0 ? index.seen[at] === 1 : this.newPhones.has(key)) {
-      rejects.add({ line: msg.line, reason: 'duplicate', field: plan.phoneProperty, detail: 'the phone appears earlier in the audience', record });
-      return;
-    }
+    // Identity before validation: a phone that names a member is that member, however it is written.
+    const at = findMember(index, phoneCandidates(raw, phone));
+    if (at >= 0) return this.diffMember(msg, index, at);
 
-    const mapped = mapRecord(plan, record);
-    if (!mapped.ok) {
-      // A member with a bad value is still in the audience: keep it (unchanged), reject only the update.
-      if (at >= 0) index.seen[at] = 1;
-      else this.newPhones.add(key);
-      rejects.add({ line: msg.line, reason: mapped.reason, field: mapped.field, detail: mapped.detail, record });
-      return;
-    }
-    const values = mapped.values;
-
-    if (at >= 0) {
-      index.seen[at] = 1;
-      const system = fingerprint(values.system) !== index.systemFp[at];
-      const custom = fingerprint(values.custom) !== index.customFp[at];
-      if (!system && !custom) {
-        counts.add('unchanged');
-        return;
-      }
-      if (system) counts.planned.changedSystem++;
-      else counts.planned.changedCustomOnly++;
-      const memberPhone = index.phoneAt(at);
-      if (this.samples.update.length < 3) this.samples.update.push(memberPhone);
-      await spool.add({ kind: 'update', phone: memberPhone, line: msg.line, values, system, custom });
-      return;
-    }
-
+    // A number to add is validated in full; one that is valid may still name a member by its canonical form.
+    const r = normalizePhone(raw, phone.region);
+    if (!r.ok) return this.reject(msg, r.reason, plan.phoneProperty, r.detail);
+    const key = Number(r.phone);
+    const member = index.find(key);
+    if (member >= 0) return this.diffMember(msg, index, member);
+    if (this.newPhones.has(key)) return this.reject(msg, 'duplicate', plan.phoneProperty, 'the phone appears earlier in the audience');
     this.newPhones.add(key);
-    if (optOuts.has(key)) {
+    const unfit = untextable(r.phone, phone);
+    if (unfit) return this.reject(msg, unfit.reason, plan.phoneProperty, unfit.detail);
+    const mapped = mapRecord(plan, record);
+    if (!mapped.ok) return this.reject(msg, mapped.reason, mapped.field, mapped.detail);
+    if (this.input.optOuts.has(key)) {
       // Consent comes first: a number that opted out of the sender code is never created or subscribed.
       counts.add('opted_out');
       return;
     }
     counts.planned.new++;
     this.newKeys.push(key);
-    if (this.samples.new.length < 3) this.samples.new.push(phone);
-    await spool.add({ kind: 'new', phone, line: msg.line, values });
+    if (this.samples.new.length < 3) this.samples.new.push(r.phone);
+    await this.input.spool.add({ kind: 'new', phone: r.phone, line: msg.line, values: mapped.values });
   }
+
+  /** A record that identifies the member at `at`: the member is in the audience from here on, whatever follows. */
+  private async diffMember(msg: Numbered<RecordMessage>, index: MemberIndex, at: number): Promise<void> {
+    const { plan, counts } = this.input;
+    if (index.seen[at] === 1) return this.reject(msg, 'duplicate', plan.phoneProperty, 'the phone appears earlier in the audience');
+    index.seen[at] = 1;
+    const mapped = mapRecord(plan, msg.record);
+    if (!mapped.ok) {
+      // A present member is never removed: only its update is rejected.
+      counts.removal.kept_rejected_record++;
+      return this.reject(msg, mapped.reason, mapped.field, `${mapped.detail} (the member stays on the list, unchanged)`);
+    }
+    const values = mapped.values;
+    const system = fingerprint(values.system) !== index.systemFp[at];
+    const custom = fingerprint(values.custom) !== index.customFp[at];
+    if (!system && !custom) {
+      counts.add('unchanged');
+      return;
+    }
+    if (system) counts.planned.changedSystem++;
+    else counts.planned.changedCustomOnly++;
+    const memberPhone = index.phoneAt(at);
+    if (this.samples.update.length < 3) this.samples.update.push(memberPhone);
+    await this.input.spool.add({ kind: 'update', phone: memberPhone, line: msg.line, values, system, custom });
+  }
+
+  private reject(msg: Numbered<RecordMessage>, reason: RejectReason, field: string, detail: string): void {
+    this.input.rejects.add({ line: msg.line, reason, field, detail, record: msg.record });
+  }
+}
+
+/** The member the first candidate key that is one names, or -1. */
+function findMember(index: MemberIndex, keys: readonly number[]): number {
+  for (const key of keys) {
+    const at = index.find(key);
+    if (at >= 0) return at;
+  }
+  return -1;
 }
 
 /** Digests of the records met before the index, in input order: about 29 bytes each. */
