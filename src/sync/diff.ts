@@ -190,7 +190,7 @@ class AudienceDiff {
   }
 
   async diff(msg: Numbered<RecordMessage>, index: MemberIndex): Promise<void> {
-    const { plan, phone, rejects, counts } = this.input;
+    const { plan, phone, counts } = this.input;
     const record = msg.record;
     if (isDeletedInSource(record)) {
       counts.removal.deleted_in_source++;
