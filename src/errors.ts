@@ -9,6 +9,8 @@ export const EXIT = {
   config: 2,
   input: 3,
   guard: 4,
+  /** Adds and updates applied, but nobody unsubscribed: the audience was not shown complete. */
+  withheld: 5,
 } as const;
 
 /** The config file is missing, unreadable or invalid. Raised before any API call. */

@@ -30,7 +30,8 @@ Options:
   --help              this text
 
 Exit codes: 0 the list matches the audience, 1 Listrak or runtime failure, 2 bad config or arguments,
-3 bad input (the message names the line), 4 the removal guard refused the sync.`;
+3 bad input (the message names the line), 4 the removal guard refused the sync, 5 removals withheld (the audience
+was not shown complete: adds and updates applied, nobody unsubscribed).`;
 
 let secrets: string[] = [];
 
@@ -77,6 +78,10 @@ async function sync(config: TargetConfig, dryRun: boolean): Promise<number> {
     const result = await runSync({ config, api, http, input: stdinStream(), writer: createSingerWriter(), logger, dryRun });
     logger.info(`${dryRun ? 'dry run (nothing was written)' : 'report'}:\n${result.report}`);
     if (result.counts.rejectedTotal() > 0) logger.info(`rejected records are in ${config.rejects_file}`);
+    if (result.counts.removalsWithheld) {
+      logger.warn(`removals withheld (exit ${EXIT.withheld}): adds and updates were applied, nobody was unsubscribed`);
+      return EXIT.withheld;
+    }
     return EXIT.ok;
   } finally {
     secrets = tokens.secrets();

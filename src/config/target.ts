@@ -31,6 +31,11 @@ export const targetConfigSchema = z
     include_custom_fields: z.boolean().default(true),
     /** Refuse a sync that would unsubscribe more than this share of the current list. */
     max_unsubscribe_ratio: z.number().min(0).max(1).default(0.2),
+    /**
+     * With STATE messages in the input, the audience counts as complete (and may remove members) only when a STATE
+     * follows its last record. Off for taps that never write state.
+     */
+    require_final_state: z.boolean().default(true),
     rejects_file: z.string().min(1).default('listrak-rejects.jsonl'),
     /** Stream whose records are the audience; default: the first stream the tap declares. */
     audience_stream: z.string().min(1).optional(),

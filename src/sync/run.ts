@@ -22,6 +22,7 @@ import type { SingerWriter } from '../singer/writer.js';
 import { openSender, sendBatches, transactionalBatches } from '../transactional/phase.js';
 import { applyWrites, type ApplyContext } from './writes.js';
 import { unsubscribeUnseen } from './unsubscribe.js';
+import { planRemovals } from './removal.js';
 import { buildFieldPlan } from '../contact/fields.js';
 import { ContactImporter } from './imports.js';
 import { InputSpill } from './input-spill.js';
@@ -218,16 +219,11 @@ class Run {
     logger.debug(`audience: ${fmt(planned.early.records)} record(s) read while the members were, ${fmt(planned.early.reread)} of them read again to diff in full`);
     this.tapState = planned.tapState;
     await spool.finish();
-    counts.planned.unsubscribe = index.unseenCount();
-
-    // The removal guard, before any write: an audience that would empty much of the list is more often a broken
-    // query or phone format than a real change.
-    const ratio = counts.members > 0 ? counts.planned.unsubscribe / counts.members : 0;
-    const guardMessage =
-      ratio > config.max_unsubscribe_ratio
-        ? `refusing to unsubscribe ${fmt(counts.planned.unsubscribe)} of ${fmt(counts.members)} members (${(ratio * 100).toFixed(1)}%), ` +
-          `more than max_unsubscribe_ratio ${config.max_unsubscribe_ratio}; if the audience really shrank, raise max_unsubscribe_ratio for this run`
-        : undefined;
+    const removals = planRemovals(index, planned.audienceComplete, config, counts);
+    counts.planned.unsubscribe = removals.count;
+    counts.removalsWithheld = removals.withheld;
+    const guardMessage = removals.refused;
+    if (removals.withheld) logger.warn(`removals withheld: ${removals.withheld}`);
 
     if (this.dryRun) {
       this.phaseDone(
@@ -238,7 +234,7 @@ class Run {
       const samples = [
         ...planned.samples.new.map((p) => `add ${maskPhone(p)}`),
         ...planned.samples.update.map((p) => `update ${maskPhone(p)}`),
-        ...take(index.unseen(), 3).map((p) => `unsubscribe ${maskPhone(p)}`),
+        ...take(removals.phones(), 3).map((p) => `unsubscribe ${maskPhone(p)}`),
       ];
       if (samples.length) logger.info(`samples: ${samples.join(', ')}`);
       if (spool.count('transactional')) logger.info(`${fmt(spool.count('transactional'))} transactional text(s) would be sent`);
@@ -287,8 +283,8 @@ class Run {
     this.phaseDone('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)` : 'no custom-field import needed');
 
     // 5. unsubscribe
-    await unsubscribeUnseen(ctx, index.unseen());
-    this.phaseDone('unsubscribe', `${fmt(a.unsubscribed)} members no longer in the audience unsubscribed`);
+    await unsubscribeUnseen(ctx, removals.phones());
+    this.phaseDone('unsubscribe', removals.withheld ? 'withheld: nobody unsubscribed (see above)' : `${fmt(a.unsubscribed)} members no longer in the audience unsubscribed`);
 
     // Transactional texts that came with the audience go out once the audience is in place.
     if (spool.count('transactional')) {
