@@ -40,4 +40,18 @@ describe('target config', () => {
     const { client_id: _omit, ...missing } = valid;
     expect(errorOf(missing)).to.match(/client_id/);
   });
+
+  it('refuses a region libphonenumber does not know, naming the nearest one', () => {
+    expect(errorOf({ ...valid, default_region: 'UK' })).to.match(/default_region: UK is not a region code libphonenumber knows: did you mean GB\?/);
+    expect(errorOf({ ...valid, default_region: 'XX' })).to.match(/default_region: XX is not a region code/);
+  });
+
+  it('takes ids only as positive whole numbers, never a boolean, an array or a fraction', () => {
+    for (const bad of [true, [1], 1.5, 0, -3, '1e3', '']) expect(errorOf({ ...valid, sender_code_id: bad }), JSON.stringify(bad)).to.match(/sender_code_id: must be a positive whole number/);
+  });
+
+  it('reads allowed_countries as upper-case region codes', () => {
+    expect(parseTargetConfig({ ...valid, allowed_countries: ['de', 'CA'] }).allowed_countries).to.deep.equal(['DE', 'CA']);
+    expect(errorOf({ ...valid, allowed_countries: ['Germany'] })).to.match(/allowed_countries/);
+  });
 });

@@ -3,8 +3,8 @@
  * with the list checked member by member afterwards.
  */
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runCli } from '../support/cli.js';
 import { LIST, SC, audience, baseSeed, member, phone, row, type Row } from '../support/fixtures.js';
@@ -125,5 +125,33 @@ describe('removal safety (built binary, sandbox)', function () {
     expect(res.code, res.stderr).to.equal(0);
     expect(sandbox.state.subscribedPhones(LIST).sort()).to.deep.equal([phone(1), phone(3)]);
     expect(res.stderr).to.match(/deleted in source\s+1/);
+  });
+});
+
+describe('the rejects file (built binary, sandbox)', function () {
+  this.timeout(30_000);
+  let sandbox: Sandbox;
+  afterEach(async () => sandbox?.close());
+
+  it('is private, is never touched by a dry run, and survives a run that fails', async () => {
+    sandbox = await sandboxWith(baseSeed([member(1), member(2)]));
+    const { path, rejects } = configFile(sandbox);
+    const real = await runCli('target.js', ['--config', path], audience([row(1, { email: 'bad' }), row(2)]));
+    expect(real.code, real.stderr).to.equal(0);
+    const written = readFileSync(rejects, 'utf8');
+    expect(rejectsOf(rejects).map((r) => r.reason)).to.deep.equal(['invalid_email']);
+    expect(statSync(rejects).mode & 0o777).to.equal(0o600);
+
+    const dry = await runCli('target.js', ['--config', path, '--dry-run'], audience([row(1), row(2, { email: 'also bad' })]));
+    expect(dry.code, dry.stderr).to.equal(0);
+    expect(readFileSync(rejects, 'utf8')).to.equal(written);
+    expect(rejectsOf(`${rejects}.dry-run`).map((r) => r.line)).to.deep.equal([3]);
+    expect(statSync(`${rejects}.dry-run`).mode & 0o777).to.equal(0o600);
+
+    // Bad input stops the run before any write: the last run's rejects stay, and no partial file is left.
+    const failed = await runCli('target.js', ['--config', path], audience([row(1, { email: 'bad again' })]) + '{"type":"RECORD",\n');
+    expect(failed.code, failed.stderr).to.equal(3);
+    expect(readFileSync(rejects, 'utf8')).to.equal(written);
+    expect(readdirSync(dirname(rejects)).filter((f) => f.includes('partial'))).to.deep.equal([]);
   });
 });

@@ -11,6 +11,7 @@ import { ConfigError, EXIT } from '../errors.js';
 import { createListrakClient, type ListrakClient } from '../listrak/client.js';
 import { createLogger } from '../log.js';
 import { runSync } from '../sync/run.js';
+import { rejectsPath } from '../report/rejects.js';
 import { createSingerWriter } from '../singer/writer.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { SandboxSeed } from '../sandbox/model.js';
@@ -77,7 +78,7 @@ async function sync(config: TargetConfig, dryRun: boolean): Promise<number> {
   try {
     const result = await runSync({ config, api, http, input: stdinStream(), writer: createSingerWriter(), logger, dryRun });
     logger.info(`${dryRun ? 'dry run (nothing was written)' : 'report'}:\n${result.report}`);
-    if (result.counts.rejectedTotal() > 0) logger.info(`rejected records are in ${config.rejects_file}`);
+    if (result.counts.rejectedTotal() > 0) logger.info(`rejected records are in ${rejectsPath(config.rejects_file, dryRun)}`);
     if (result.counts.removalsWithheld) {
       logger.warn(`removals withheld (exit ${EXIT.withheld}): adds and updates were applied, nobody was unsubscribed`);
       return EXIT.withheld;

@@ -3,18 +3,38 @@
  * A bad config fails here, before any API call, with a message that names the key.
  */
 import { readFileSync } from 'node:fs';
+import { getCountries, isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
-const positiveInt = z.coerce.number().int().positive();
+/**
+ * A positive whole number, also written as digits in a string ("1001"); never a boolean, an array or a fraction,
+ * which a coercing number would turn into an id (`true` → 1).
+ */
+function positiveInt(max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .union([z.number(), z.string().regex(/^\d+$/, 'must be a positive whole number').transform(Number)], { error: 'must be a positive whole number' })
+    .pipe(z.number().int('must be a positive whole number').positive('must be a positive whole number').max(max));
+}
+
+const regionNames = new Intl.DisplayNames('en', { type: 'region' });
+
+/** A region libphonenumber knows, or a ConfigError-worthy message naming the nearest one ("UK: did you mean GB?"). */
+function regionProblem(code: string): string | undefined {
+  if (isSupportedCountry(code)) return undefined;
+  // CLDR knows common aliases (UK is the United Kingdom, whose code is GB): match them by the region's name.
+  const name = regionNames.of(code);
+  const same = name && name !== code ? getCountries().find((c) => regionNames.of(c) === name) : undefined;
+  return `${code} is not a region code libphonenumber knows${same ? `: did you mean ${same}?` : ' (use an ISO 3166-1 alpha-2 code such as US or GB)'}`;
+}
 
 export const targetConfigSchema = z
   .object({
     client_id: z.string().min(1, 'must be a non-empty string'),
     client_secret: z.string().min(1, 'must be a non-empty string'),
-    sender_code_id: positiveInt,
+    sender_code_id: positiveInt(),
     /** The list the audience is mirrored into; required when the input has an audience stream. */
-    phone_list_id: positiveInt.optional(),
+    phone_list_id: positiveInt().optional(),
     auth_url: z.url().default('https://auth.listrak.com/OAuth2/Token'),
     api_url: z.url().default('https://api.listrak.com/sms'),
     /** ISO 3166-1 alpha-2 region for phones written without a country code; default: the sender code's country, else US. */
@@ -22,6 +42,10 @@ export const targetConfigSchema = z
       .string()
       .regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO 3166-1 country code')
       .transform((s) => s.toUpperCase())
+      .superRefine((code, ctx) => {
+        const problem = regionProblem(code);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
     /** Countries (ISO 3166-1 alpha-2) whose numbers may be added besides those of the sender code's calling code. */
     allowed_countries: z
@@ -40,21 +64,21 @@ export const targetConfigSchema = z
     /** Stream whose records are the audience; default: the first stream the tap declares. */
     audience_stream: z.string().min(1).optional(),
     /** Records diffed (and written) per batch. */
-    batch_size: positiveInt.max(100_000).default(5000),
+    batch_size: positiveInt(100_000).default(5000),
     /** Members read per page (Listrak allows at most 5000). */
-    page_size: positiveInt.max(5000).default(5000),
+    page_size: positiveInt(5000).default(5000),
     max_requests_per_second: z.number().positive().default(10),
-    max_concurrency: positiveInt.max(64).default(4),
-    request_timeout_ms: positiveInt.default(30_000),
+    max_concurrency: positiveInt(64).default(4),
+    request_timeout_ms: positiveInt().default(30_000),
     max_retries: z.number().int().min(0).max(20).default(5),
     /** Seconds between polls of a running contact import, and how long to wait for it at most. */
     import_poll_interval_s: z.number().positive().default(5),
     import_timeout_s: z.number().positive().default(3600),
     /** Largest contact-import file, raw bytes before Base64 (Listrak's limit: about 195,000,000). */
-    import_max_bytes: positiveInt.max(195_000_000).default(195_000_000),
+    import_max_bytes: positiveInt(195_000_000).default(195_000_000),
     /** Transactional texts: the stream, the list whose message shells they use, and the exactly-once journal. */
     transactional_stream: z.string().min(1).default('transactional_messages'),
-    transactional_phone_list_id: positiveInt.optional(),
+    transactional_phone_list_id: positiveInt().optional(),
     journal_path: z.string().min(1).default('listrak-transactional-journal.jsonl'),
     /** Subscribe (or create) a contact not on the transactional list first; Listrak then texts them its opt-in. */
     subscribe_before_send: z.boolean().default(false),

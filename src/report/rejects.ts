@@ -1,9 +1,13 @@
 /**
  * Rejected records are never silently dropped: each is counted by reason and written, whole, with its input line
  * and the reason, to the rejects file (JSONL), so it can be fixed and replayed. The file is data, not a log, so the
- * record keeps its phone; the logs only ever show masked samples.
+ * record keeps its phone; the logs only ever show masked samples, and the file is private (mode 0600).
+ *
+ * The file is written under a temporary name and renamed into place only when the run finishes: a run that fails
+ * leaves the previous run's rejects as they were, and nothing of its own. A dry run writes beside it
+ * (`<rejects_file>.dry-run`), never over the real one.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
 import type { RejectReason } from '../contact/coerce.js';
 import type { SyncCounts } from './counts.js';
 
@@ -16,18 +20,25 @@ export interface Rejection {
   listrak_code?: string;
 }
 
+/** Where a run's rejects end up: the configured file, or the file beside it for a dry run. */
+export function rejectsPath(path: string, dryRun: boolean): string {
+  return dryRun ? `${path}.dry-run` : path;
+}
+
 export class RejectSink {
   private out?: WriteStream;
+  private readonly partial?: string;
   private written = 0;
   /** A few rejections kept for the log (masked when printed). */
   readonly samples: Rejection[] = [];
 
   constructor(
-    path: string | undefined,
+    private readonly path: string | undefined,
     private readonly counts: SyncCounts,
   ) {
-    // Opened (and so emptied) at once: a file left by an earlier run must not pass for this run's rejects.
-    if (path) this.out = createWriteStream(path, { flags: 'w' });
+    if (!path) return;
+    this.partial = `${path}.${process.pid}.partial`;
+    this.out = createWriteStream(this.partial, { flags: 'w', mode: 0o600 });
   }
 
   add(r: Rejection) {
@@ -42,9 +53,21 @@ export class RejectSink {
     return this.written;
   }
 
-  async close(): Promise<void> {
+  /** The run finished: this run's rejects replace the last run's (an empty file when there were none). */
+  async commit(): Promise<void> {
+    await this.end();
+    if (this.partial && this.path) renameSync(this.partial, this.path);
+  }
+
+  /** The run failed: the last run's rejects stay as they were, and this run's partial file goes. */
+  async discard(): Promise<void> {
+    await this.end().catch(() => {});
+    if (this.partial) rmSync(this.partial, { force: true });
+  }
+
+  private async end(): Promise<void> {
     const out = this.out;
-    if (!out) return;
+    if (!out || out.closed) return;
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }
 }

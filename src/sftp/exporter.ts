@@ -65,10 +65,10 @@ export async function runExport(deps: ExportDeps): Promise<ExportResult> {
     }
   } catch (e) {
     await staging.discardAll();
+    await rejects.discard();
     throw e;
-  } finally {
-    await rejects.close();
   }
+  await rejects.commit();
   for (const [stream, n] of ignored) logger.warn(`stream "${stream}" is not in streams (config); ${fmt(n)} record(s) ignored`);
   for (const [kind, m] of mappers) if (m.unmatched.size) logger.warn(`${kind}: properties matching no column (ignored): ${[...m.unmatched].join(', ')}`);
 

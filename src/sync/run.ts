@@ -31,7 +31,7 @@ import { planAudience } from './diff.js';
 import { prepare } from './prepare.js';
 import { prepareSenderCode } from '../listrak/account.js';
 import { MembersParser, readMembers } from './members.js';
-import { RejectSink } from '../report/rejects.js';
+import { RejectSink, rejectsPath } from '../report/rejects.js';
 import { readSenderKnowledge } from './sender-knowledge.js';
 import { fmt, formatReport, SyncCounts } from '../report/counts.js';
 import { WriteSpool } from './spool.js';
@@ -113,13 +113,19 @@ class Run {
     try {
       const source = readSinger(spill.tap(this.deps.input));
       const head = await readInputHead(source, { audience: config.audience_stream, transactional: config.transactional_stream });
-      const rejects = new RejectSink(config.rejects_file, this.counts);
+      const rejects = new RejectSink(rejectsPath(config.rejects_file, this.dryRun), this.counts);
       try {
-        if (head.audience) return await this.audience(head, head.audience, source, spool, spill, rejects);
-        await spill.stop();
-        return await this.transactionalOnly(head, rejects);
-      } finally {
-        await rejects.close();
+        let result: SyncResult;
+        if (head.audience) result = await this.audience(head, head.audience, source, spool, spill, rejects);
+        else {
+          await spill.stop();
+          result = await this.transactionalOnly(head, rejects);
+        }
+        await rejects.commit();
+        return result;
+      } catch (e) {
+        await rejects.discard();
+        throw e;
       }
     } finally {
       await spill.stop().catch(() => {});
