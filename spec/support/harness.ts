@@ -61,6 +61,8 @@ export interface RunOptions {
   holdInputAfterLine?: number;
   /** Deliver the input in chunks of this many characters (as a pipe would), rather than in one piece. */
   chunkChars?: number;
+  /** false: the reference path alone (see SyncDeps.fastPath). */
+  fastPath?: boolean;
 }
 
 export async function runTarget(sandbox: Sandbox, input: string, overrides: Record<string, unknown> = {}, opts: RunOptions = {}): Promise<SyncRun> {
@@ -84,6 +86,7 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
       writer: { state: (v) => states.push(v as Record<string, unknown>) },
       logger,
       dryRun: opts.dryRun,
+      fastPath: opts.fastPath,
     });
   } catch (e) {
     run.error = e as Error;

@@ -76,7 +76,9 @@ async function sync(config: TargetConfig, dryRun: boolean): Promise<number> {
   ref.client = createListrakClient(config, { onRetry: (route, attempt, reason) => logger.warn(`${route}: retry ${attempt} after ${reason}`) });
   const { tokens, http, api } = ref.client;
   try {
-    const result = await runSync({ config, api, http, input: stdinStream(), writer: createSingerWriter(), logger, dryRun });
+    // LISTRAK_SMS_REFERENCE_ONLY=1: the reference path alone, to compare with the fast path (or rule it out).
+    const fastPath = process.env.LISTRAK_SMS_REFERENCE_ONLY !== '1';
+    const result = await runSync({ config, api, http, input: stdinStream(), writer: createSingerWriter(), logger, dryRun, fastPath });
     logger.info(`${dryRun ? 'dry run (nothing was written)' : 'report'}:\n${result.report}`);
     if (result.counts.rejectedTotal() > 0) logger.info(`rejected records are in ${rejectsPath(config.rejects_file, dryRun)}`);
     if (result.counts.removalsWithheld) {

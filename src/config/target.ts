@@ -8,13 +8,12 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
 /**
- * A positive whole number, also written as digits in a string ("1001"); never a boolean, an array or a fraction,
- * which a coercing number would turn into an id (`true` → 1).
+ * A positive whole number: as JSON gives it (Meltano and `--config ENV` both pass numbers as numbers). Never a
+ * boolean, string, array or fraction, which a coercing number would turn into an id (`true` → 1).
  */
 function positiveInt(max = Number.MAX_SAFE_INTEGER) {
-  return z
-    .union([z.number(), z.string().regex(/^\d+$/, 'must be a positive whole number').transform(Number)], { error: 'must be a positive whole number' })
-    .pipe(z.number().int('must be a positive whole number').positive('must be a positive whole number').max(max));
+  const message = 'must be a positive whole number';
+  return z.number({ error: message }).int(message).positive(message).max(max);
 }
 
 const regionNames = new Intl.DisplayNames('en', { type: 'region' });

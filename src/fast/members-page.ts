@@ -52,6 +52,8 @@ export class MembersPageReader {
   constructor(
     private readonly plan: FieldPlan,
     private readonly region: string,
+    /** false: every page goes the reference way. */
+    private readonly scan = true,
   ) {
     const names = ['phoneNumber', ...plan.system.map((f) => f.field), 'segmentationFieldValues'];
     this.contactKeys = new Picks(new KeyTable(names));
@@ -60,12 +62,14 @@ export class MembersPageReader {
 
   read(bytes: Buffer, builder: MemberIndexBuilder): MembersPage {
     this.staged.clear();
-    try {
-      const page = this.scanPage(bytes);
-      this.staged.addTo(builder);
-      return page;
-    } catch (e) {
-      if (e !== DECLINED) throw e;
+    if (this.scan) {
+      try {
+        const page = this.scanPage(bytes);
+        this.staged.addTo(builder);
+        return page;
+      } catch (e) {
+        if (e !== DECLINED) throw e;
+      }
     }
     const p = page<SmsContact>(JSON.parse(bytes.toString('utf8')));
     indexContacts(builder, p.data, this.plan, this.region);

@@ -11,8 +11,11 @@ import { MembersPageReader, type MembersPage } from './members-page.js';
 import { MemberIndexBuilder, type MemberParts } from '../tables/member-index.js';
 
 export type ToMembersWorker =
-  /** First: the field plan to fingerprint members by (the thread starts before it is known). */
-  | { type: 'plan'; planInput: PlanInput; region: string }
+  /**
+   * First: the field plan to fingerprint members by (the thread starts before it is known); `scan` false reads
+   * every page the reference way (JSON.parse), for the specs that compare the two.
+   */
+  | { type: 'plan'; planInput: PlanInput; region: string; scan: boolean }
   /** expectedCursor: the cursor the main thread read off the bytes and already followed (undefined: none). */
   | { type: 'page'; bytes: Uint8Array; pageNo: number; expectedCursor: string | null | undefined }
   | { type: 'build' };
@@ -34,7 +37,7 @@ function serve() {
       if (m.type === 'plan') {
         const plan = buildFieldPlan(m.planInput);
         if ('error' in plan) throw new Error(plan.error);
-        reader = new MembersPageReader(plan, m.region);
+        reader = new MembersPageReader(plan, m.region, m.scan);
         return;
       }
       if (m.type === 'page') {

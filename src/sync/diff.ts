@@ -45,6 +45,8 @@ export interface DiffInput {
   spool: WriteSpool;
   rejects: RejectSink;
   counts: SyncCounts;
+  /** The reference path only: every record waits for the member index and is diffed in full (no digests). */
+  referenceOnly?: boolean;
   /** Called every so many records, for progress. */
   onProgress?: (records: number) => void;
 }
@@ -92,7 +94,7 @@ export async function planAudience(input: DiffInput): Promise<PlanOutput> {
     counts.records++;
     completeness.stateAfterLastRecord = false;
     if (counts.records % 100_000 === 0) input.onProgress?.(counts.records);
-    if (!index && (delivered.index || input.spill.bytes > MAX_SPILL_BYTES)) index = await settle(delivered.index ?? (await input.members));
+    if (!index && (input.referenceOnly || delivered.index || input.spill.bytes > MAX_SPILL_BYTES)) index = await settle(delivered.index ?? (await input.members));
   };
 
   const handle = async (msg: Numbered<SingerMessage>) => {

@@ -35,14 +35,13 @@ export async function readMembers(
   api: SmsApi,
   listId: number,
   pageSize: number,
-  planInput: PlanInput,
-  region: string,
+  reading: { planInput: PlanInput; region: string; scan: boolean },
   signal: AbortSignal,
   onPage?: (membersSoFar: number) => void,
 ): Promise<MemberIndex> {
   const { worker, replies } = parser;
   try {
-    worker.postMessage({ type: 'plan', planInput, region } satisfies ToMembersWorker);
+    worker.postMessage({ type: 'plan', ...reading } satisfies ToMembersWorker);
     const cursors = new CursorTrail();
     let next: Promise<Buffer> | undefined;
     const fetchPage = (cursor: string | null) => {

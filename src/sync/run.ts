@@ -23,7 +23,8 @@ import { openSender, sendBatches, transactionalBatches } from '../transactional/
 import { applyWrites, type ApplyContext } from './writes.js';
 import { unsubscribeUnseen } from './unsubscribe.js';
 import { planRemovals } from './removal.js';
-import { buildFieldPlan } from '../contact/fields.js';
+import { buildFieldPlan, type PlanInput } from '../contact/fields.js';
+import type { PhoneContext } from '../contact/phone.js';
 import { ContactImporter } from './imports.js';
 import { InputSpill } from './input-spill.js';
 import { readInputHead, type AudienceHead, type InputHead } from './input-head.js';
@@ -44,6 +45,11 @@ export interface SyncDeps {
   writer: SingerWriter;
   logger: Logger;
   dryRun?: boolean;
+  /**
+   * false: the reference path only (no byte scanning, no digests; every record parsed and diffed in full). The
+   * fast path must give the same outcome; specs compare the two, and LISTRAK_SMS_REFERENCE_ONLY=1 selects this.
+   */
+  fastPath?: boolean;
 }
 
 export type Phase = 'prepare' | 'members' | 'audience' | 'updates' | 'unsubscribe' | 'transactional' | 'done';
@@ -160,6 +166,15 @@ class Run {
     }
   }
 
+  /** The head was parsed here; the rest is parsed and digested on a worker thread, block by block. */
+  private fastAudience(head: InputHead, source: SingerReader, planInput: PlanInput, phone: PhoneContext, audienceStream: string) {
+    const rest = source.detach();
+    return {
+      messages: headMessages(head.buffered, rest.lines, rest.firstLine),
+      blocks: digestBlocks(rest.blocks, rest.firstLine + rest.lines.length, { planInput, phone, audienceStream }),
+    };
+  }
+
   private async audienceSync(parser: MembersParser, head: InputHead, audience: AudienceHead, source: SingerReader, spool: WriteSpool, spill: InputSpill, rejects: RejectSink): Promise<SyncResult> {
     const { config, api, logger } = this.deps;
     const counts = this.counts;
@@ -182,7 +197,7 @@ class Run {
 
     // 2. members, read on the other core while 3. the audience is read and diffed (diff.ts).
     const members = new AbortController();
-    const memberIndex = readMembers(parser, api, list.phoneListId, config.page_size, planInput, prepared.region, members.signal, (n) => {
+    const memberIndex = readMembers(parser, api, list.phoneListId, config.page_size, { planInput, region: prepared.region, scan: this.deps.fastPath !== false }, members.signal, (n) => {
       if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
     }).then((index) => {
       counts.members = index.size + index.unmatchable.length;
@@ -193,15 +208,10 @@ class Run {
     memberIndex.catch((e: unknown) => spill.abort(e instanceof Error ? e : new Error(String(e))));
     let planned: Awaited<ReturnType<typeof planAudience>>;
     try {
-      // The head was parsed here; the rest is parsed and digested on a worker thread, block by block.
-      const rest = source.detach();
+      const fast = this.deps.fastPath !== false;
       planned = await planAudience({
-        messages: headMessages(head.buffered, rest.lines, rest.firstLine),
-        blocks: digestBlocks(rest.blocks, rest.firstLine + rest.lines.length, {
-          planInput,
-          phone: prepared.phone,
-          audienceStream: audience.stream,
-        }),
+        ...(fast ? this.fastAudience(head, source, planInput, prepared.phone, audience.stream) : { messages: head.messages }),
+        referenceOnly: !fast,
         audienceStream: audience.stream,
         transactionalStream: config.transactional_stream,
         plan,
