@@ -31,7 +31,8 @@ import { readInputHead, type AudienceHead, type InputHead } from './input-head.j
 import { planAudience } from './diff.js';
 import { prepare } from './prepare.js';
 import { prepareSenderCode } from '../listrak/account.js';
-import { MembersParser, readMembers } from './members.js';
+import { readMembers } from './members.js';
+import { MembersParser } from '../fast/members-parser.js';
 import { RejectSink, rejectsPath } from '../report/rejects.js';
 import { readSenderKnowledge } from './sender-knowledge.js';
 import { fmt, formatReport, SyncCounts } from '../report/counts.js';
