@@ -22,7 +22,8 @@ export const OTHER_LIST = 2003;
 export const STORE_FIELD = 31;
 export const POINTS_FIELD = 32;
 
-export type Scenario = 'unchanged' | 'churn';
+/** `formats`: the unchanged list, its audience writing each phone in one of the ways warehouses write them. */
+export type Scenario = 'unchanged' | 'formats' | 'churn';
 
 export interface Parts {
   area: number;
@@ -45,6 +46,28 @@ export function canonicalPhone(k: number): string {
 export function formattedPhone(k: number): string {
   const p = phoneParts(k);
   return `+1 (${p.area}) ${p.exchange}-${String(p.line).padStart(4, '0')}`;
+}
+
+/** The ways warehouses write a US number, member i taking the (i mod 7)th. */
+export function warehousePhone(k: number): string {
+  const p = phoneParts(k);
+  const [a, e, l] = [String(p.area), String(p.exchange), String(p.line).padStart(4, '0')];
+  switch (k % 7) {
+    case 0:
+      return `(${a}) ${e}-${l}`;
+    case 1:
+      return `${a}-${e}-${l}`;
+    case 2:
+      return `${a}.${e}.${l}`;
+    case 3:
+      return `+1 ${a} ${e} ${l}`;
+    case 4:
+      return `1-${a}-${e}-${l}`;
+    case 5:
+      return `+1${a}${e}${l}`;
+    default:
+      return `${a}${e}${l}`;
+  }
 }
 
 export interface Person {
@@ -77,7 +100,7 @@ export const churn = {
 export function audienceRecord(scenario: Scenario, k: number, isNew: boolean): Record<string, unknown> {
   const p = person(k);
   const rec: Record<string, unknown> = {
-    phone: isNew ? formattedPhone(k) : canonicalPhone(k),
+    phone: isNew ? formattedPhone(k) : scenario === 'formats' ? warehousePhone(k) : canonicalPhone(k),
     email: p.email,
     first_name: p.firstName,
     last_name: p.lastName,
