@@ -65,10 +65,15 @@ function sameAs(c: SeedContact): Row {
 interface Scenario {
   members: SeedContact[];
   input: string;
+  /** removal_scope "managed" (then some members carry the managed field), or the list scope. */
+  managedScope: boolean;
 }
+
+const MANAGED_FIELD = 39;
 
 function scenario(seed: number): Scenario {
   const r = new Random(seed);
+  const managedScope = seed % 2 === 0;
   const members: SeedContact[] = [];
   const rows: Row[] = [];
   const pick = (key: string) => r.pick(VALUES[key] ?? [null]);
@@ -84,7 +89,10 @@ function scenario(seed: number): Scenario {
       birthday: r.pick(['1990-05-01T00:00:00', null]),
       postalCode: r.pick(['19103', null]),
       optedOut: r.chance(0.05),
-      fields: r.chance(0.5) ? { [FIELDS.store]: 'Main', [FIELDS.points]: '12', [FIELDS.vip]: 'true', [FIELDS.lastOrder]: '2026-01-31' } : {},
+      fields: {
+        ...(r.chance(0.5) ? { [FIELDS.store]: 'Main', [FIELDS.points]: '12', [FIELDS.vip]: 'true', [FIELDS.lastOrder]: '2026-01-31' } : {}),
+        ...(managedScope && r.chance(0.6) ? { [MANAGED_FIELD]: r.pick(['true', 'True', 'false', '1']) } : {}),
+      },
       lists: onList ? [LIST] : r.chance(0.5) ? [OTHER_LIST] : [],
     };
     if (onList || r.chance(0.5)) members.push(contact);
@@ -105,7 +113,7 @@ function scenario(seed: number): Scenario {
     [rows[i], rows[j]] = [rows[j] as Row, rows[i] as Row];
   }
   const lines = [SCHEMA, ...rows.map((record) => ({ type: 'RECORD', stream: 'audience', record })), { type: 'STATE', value: { bookmarks: { audience: seed } } }];
-  return { members, input: lines.map((l) => JSON.stringify(l)).join('\n') + '\n' };
+  return { members, managedScope, input: lines.map((l) => JSON.stringify(l)).join('\n') + '\n' };
 }
 
 /** Everything a sync's outcome is made of, in a form two runs can be compared by. */
@@ -137,9 +145,12 @@ describe('fast path against the reference path, whole syncs', function () {
       let early = 0;
       for (const fastPath of [true, false]) {
         // Small pages with latency: the audience is read while the members still are, so early digests are taken.
-        const sandbox = await sandboxWith(baseSeed(s.members), { latencyMs: 15 });
+        const seedData = baseSeed(s.members);
+        seedData.profileFields?.push({ segmentationFieldId: MANAGED_FIELD, segmentationFieldName: 'Managed', dataType: 'Checkbox' });
+        const sandbox = await sandboxWith(seedData, { latencyMs: 15 });
         try {
-          const run = await runTarget(sandbox, s.input, { page_size: 10, max_unsubscribe_ratio: 1 }, { fastPath, chunkChars: 4096 });
+          const scope = s.managedScope ? { removal_scope: 'managed', managed_field: 'Managed' } : {};
+          const run = await runTarget(sandbox, s.input, { page_size: 10, max_unsubscribe_ratio: 1, ...scope }, { fastPath, chunkChars: 4096 });
           results.push(outcome(sandbox, run));
           if (fastPath) early = Number(/audience: (\d+) record\(s\) read while the members were/.exec(run.log.join('\n'))?.[1] ?? 0);
         } finally {

@@ -7,7 +7,8 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runCli } from '../support/cli.js';
-import { LIST, SC, audience, baseSeed, member, phone, row, type Row } from '../support/fixtures.js';
+import type { SeedContact } from '../../src/sandbox/model.js';
+import { LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row, type Row } from '../support/fixtures.js';
 import { rawConfigFor, sandboxWith, writeCalls } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -153,5 +154,61 @@ describe('the rejects file (built binary, sandbox)', function () {
     expect(failed.code, failed.stderr).to.equal(3);
     expect(readFileSync(rejects, 'utf8')).to.equal(written);
     expect(readdirSync(dirname(rejects)).filter((f) => f.includes('partial'))).to.deep.equal([]);
+  });
+});
+
+describe('the managed removal scope (built binary, sandbox)', function () {
+  this.timeout(30_000);
+  const MANAGED = 36;
+  let sandbox: Sandbox;
+  afterEach(async () => sandbox?.close());
+
+  function seed(contacts: SeedContact[]) {
+    const s = baseSeed(contacts);
+    s.profileFields = [...(s.profileFields ?? []), { segmentationFieldId: MANAGED, segmentationFieldName: 'Managed By Warehouse', dataType: 'Checkbox' }];
+    return s;
+  }
+  const managed = (n: number, extra: Partial<SeedContact> = {}) => member(n, { fields: { [MANAGED]: 'true' }, ...extra });
+  const flag = (n: number) => sandbox.state.contact(SC, phone(n))?.fields.get(MANAGED);
+
+  it('leaves organic subscribers alone, unsubscribes managed members who left, and marks everyone it adds or finds', async () => {
+    // 1 and 2 managed; 3 and 4 subscribed by keyword (no mark); 6 exists on another list of the sender code.
+    sandbox = await sandboxWith(seed([managed(1), managed(2), member(3), member(4), member(6, { lists: [OTHER_LIST] })]));
+    const { path } = configFile(sandbox, { removal_scope: 'managed', managed_field: 'managed_by_warehouse', max_unsubscribe_ratio: 0.5 });
+    const first = await runCli('target.js', ['--config', path], audience([row(1), row(4), row(5), row(6)]));
+    expect(first.code, first.stderr).to.equal(0);
+    expect(sandbox.state.subscribedPhones(LIST).sort()).to.deep.equal([phone(1), phone(3), phone(4), phone(5), phone(6)]);
+    expect(sandbox.state.writes.filter((w) => w.op === 'unsubscribe').map((w) => w.phone)).to.deep.equal([phone(2)]);
+    expect([flag(1), flag(3), flag(4), flag(5), flag(6)]).to.deep.equal(['true', undefined, 'true', 'true', 'true']);
+    expect(first.stderr).to.match(/kept unmanaged\s+1/);
+
+    // 4 is managed now: when it leaves the audience it goes; 3 never does.
+    const second = await runCli('target.js', ['--config', path], audience([row(1), row(5), row(6)]));
+    expect(second.code, second.stderr).to.equal(0);
+    expect(sandbox.state.subscribedPhones(LIST).sort()).to.deep.equal([phone(1), phone(3), phone(5), phone(6)]);
+  });
+
+  it('takes the guard over the managed members only', async () => {
+    sandbox = await sandboxWith(seed([managed(1), managed(2), member(3), member(4), member(7), member(8)]));
+    // One of two managed members would go: 50% of the scope, though only 1 in 6 of the list.
+    const { path } = configFile(sandbox, { removal_scope: 'managed', managed_field: 'Managed By Warehouse', max_unsubscribe_ratio: 0.4 });
+    const res = await runCli('target.js', ['--config', path], audience([row(1)]));
+    expect(res.code, res.stderr).to.equal(4);
+    expect(res.stderr).to.match(/refusing to unsubscribe 1 of 2 managed members/);
+    expect(sandbox.state.writes).to.deep.equal([]);
+  });
+
+  it('refuses to start without a usable managed field, naming it', async () => {
+    sandbox = await sandboxWith(seed([managed(1)]));
+    const missing = await runCli('target.js', ['--config', configFile(sandbox, { removal_scope: 'managed', managed_field: 'No Such Field' }).path], audience([row(1)]));
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.match(/managed_field: no profile field "No Such Field"/);
+    const text = await runCli('target.js', ['--config', configFile(sandbox, { removal_scope: 'managed', managed_field: 'Favorite Store' }).path], audience([row(1)]));
+    expect(text.code).to.equal(2);
+    expect(text.stderr).to.match(/managed_field: profile field "Favorite Store" is a Text field, not a Checkbox/);
+    const unnamed = await runCli('target.js', ['--config', configFile(sandbox, { removal_scope: 'managed' }).path], audience([row(1)]));
+    expect(unnamed.code).to.equal(2);
+    expect(unnamed.stderr).to.match(/managed_field: required with removal_scope "managed"/);
+    expect(sandbox.state.writes).to.deep.equal([]);
   });
 });

@@ -52,8 +52,15 @@ export const targetConfigSchema = z
       .default([])
       .transform((a) => a.map((s) => s.toUpperCase())),
     include_custom_fields: z.boolean().default(true),
-    /** Refuse a sync that would unsubscribe more than this share of the current list. */
+    /** Refuse a sync that would unsubscribe more than this share of the members in the removal scope. */
     max_unsubscribe_ratio: z.number().min(0).max(1).default(0.2),
+    /**
+     * Who may be unsubscribed: "list" (the list mirrors the audience) or "managed" (only contacts carrying the
+     * managed_field Checkbox, which the sync sets on everyone it adds or finds in the audience).
+     */
+    removal_scope: z.enum(['list', 'managed']).default('list'),
+    /** The name of the Checkbox profile field that marks the contacts this tool manages (removal_scope "managed"). */
+    managed_field: z.string().min(1).optional(),
     /**
      * With STATE messages in the input, the audience counts as complete (and may remove members) only when a STATE
      * follows its last record. Off for taps that never write state.
@@ -84,7 +91,12 @@ export const targetConfigSchema = z
     /** Send again messages whose earlier outcome is unknown (the process died mid-call). Off: they are reported. */
     resend_unknown: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.removal_scope === 'managed' && c.managed_field === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['managed_field'], message: 'required with removal_scope "managed": the name of a Checkbox profile field that marks the contacts this tool manages' });
+    }
+  });
 
 export type TargetConfig = z.output<typeof targetConfigSchema>;
 

@@ -58,15 +58,23 @@ export interface FieldPlan {
   unmatched: string[];
   /** Properties matching a disabled profile field (reported, ignored). */
   disabled: string[];
+  /**
+   * The Checkbox profile field that marks the contacts this tool manages (removal_scope "managed"): set on every
+   * contact the sync adds or finds in the audience, never cleared by the attribute diff.
+   */
+  managedFieldId?: number;
+  /** Properties matching the managed field: the tool owns it, so the audience cannot set it (reported, ignored). */
+  reserved: string[];
 }
 
 export interface PlanInput {
   properties: string[];
   profileFields: ProfileField[];
   includeCustomFields: boolean;
+  managedFieldId?: number;
 }
 
-export function buildFieldPlan({ properties, profileFields, includeCustomFields }: PlanInput): FieldPlan | { error: string } {
+export function buildFieldPlan({ properties, profileFields, includeCustomFields, managedFieldId }: PlanInput): FieldPlan | { error: string } {
   const byName = new Map<string, ProfileField>();
   for (const f of profileFields) byName.set(normalizeName(f.segmentationFieldName), f);
   let phoneProperty: string | undefined;
@@ -74,6 +82,7 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields 
   const custom: ManagedCustomField[] = [];
   const unmatched: string[] = [];
   const disabled: string[] = [];
+  const reserved: string[] = [];
   const taken = new Set<string>();
   for (const property of properties) {
     if (isSingerMetadata(property)) continue;
@@ -94,6 +103,10 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields 
       if (!field) unmatched.push(property);
       continue;
     }
+    if (field.segmentationFieldId === managedFieldId) {
+      reserved.push(property);
+      continue;
+    }
     if (field.statusFlag && !/^active$/i.test(field.statusFlag)) {
       disabled.push(property);
       continue;
@@ -103,7 +116,7 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields 
     custom.push({ property, field, type: profileFieldType(field.dataType), maxLength: field.maxLength });
   }
   if (!phoneProperty) return { error: `the audience schema has no phone property (one of: ${PHONE_ALIASES.join(', ')})` };
-  return { phoneProperty, system, custom, unmatched, disabled };
+  return { phoneProperty, system, custom, unmatched, disabled, managedFieldId, reserved };
 }
 
 /** A record's managed values, canonical; `null` means empty. Arrays align with plan.system / plan.custom. */
@@ -165,6 +178,17 @@ export function storedValues(plan: FieldPlan, c: SmsContact): ContactValues {
   return { system, custom };
 }
 
+/** Whether a contact's stored value of the managed field marks it as managed (a checked Checkbox). */
+export function isManagedValue(v: unknown): boolean {
+  return FIELD_TYPES.checkbox.stored(v) === 'true';
+}
+
+/** Whether a contact as Listrak holds it is managed by this tool (false when the plan has no managed field). */
+export function isManagedContact(plan: FieldPlan, c: SmsContact): boolean {
+  if (plan.managedFieldId === undefined) return false;
+  return isManagedValue(c.segmentationFieldValues?.findLast((s) => s.segmentationFieldId === plan.managedFieldId)?.value);
+}
+
 /** Fingerprints of a contact's stored values, as the member index keeps them: what an audience record is compared to. */
 export function storedFingerprints(plan: FieldPlan, c: SmsContact): { systemFp: number; customFp: number } {
   const values = storedValues(plan, c);
@@ -172,7 +196,7 @@ export function storedFingerprints(plan: FieldPlan, c: SmsContact): { systemFp: 
 }
 
 /** The Listrak contact body for a phone and its values; which parts to include is the caller's choice. */
-export function contactBody(plan: FieldPlan, phone: string, values: ContactValues, parts: { system: boolean; custom: boolean; omitEmpty: boolean }): SmsContact {
+export function contactBody(plan: FieldPlan, phone: string, values: ContactValues, parts: { system: boolean; custom: boolean; omitEmpty: boolean; markManaged?: boolean }): SmsContact {
   const body: SmsContact = { phoneNumber: phone };
   if (parts.system) {
     plan.system.forEach((f, i) => {
@@ -191,6 +215,9 @@ export function contactBody(plan: FieldPlan, phone: string, values: ContactValue
       segs.push({ segmentationFieldId: f.field.segmentationFieldId, value: v ?? '' });
     });
     if (segs.length) body.segmentationFieldValues = segs;
+  }
+  if (parts.markManaged && plan.managedFieldId !== undefined) {
+    body.segmentationFieldValues = [...(body.segmentationFieldValues ?? []), { segmentationFieldId: plan.managedFieldId, value: 'true' }];
   }
   return body;
 }

@@ -10,7 +10,7 @@
  */
 import { page, pageCursor, type SmsContact } from '../listrak/sms.js';
 import { DECLINED, JsonScanner, KeyTable, Picked, Picks } from './json-scanner.js';
-import { storedFingerprints, type FieldPlan, type ManagedField } from '../contact/fields.js';
+import { isManagedContact, isManagedValue, storedFingerprints, type FieldPlan, type ManagedField } from '../contact/fields.js';
 import { FingerprintHasher } from '../contact/fingerprint.js';
 import type { MemberIndexBuilder } from '../tables/member-index.js';
 import { canonicalKey } from '../contact/phone.js';
@@ -120,7 +120,7 @@ export class MembersPageReader {
     if (kind[this.phoneSlot] !== Picked.Ascii) return false;
     const key = canonicalShapeKey(b, start[this.phoneSlot] as number, end[this.phoneSlot] as number);
     if (key < 0 || !this.readSegments()) return false;
-    this.staged.add(key, undefined, this.systemFingerprint(), this.customFingerprint());
+    this.staged.add(key, undefined, this.systemFingerprint(), this.customFingerprint(), this.managedFlag());
     return true;
   }
 
@@ -186,6 +186,16 @@ export class MembersPageReader {
     return h.finish();
   }
 
+  /** Whether the contact's managed field is set, by the rule itself (isManagedValue) on the value as built. */
+  private managedFlag(): boolean {
+    const id = this.plan.managedFieldId;
+    if (id === undefined) return false;
+    let i = this.segIds.length - 1;
+    while (i >= 0 && this.segIds[i] !== id) i--;
+    if (i < 0 || this.segKind[i] === Picked.Absent) return false;
+    return isManagedValue(this.scanner.valueAt(this.segAt[i] as number));
+  }
+
   /**
    * Hash one stored value: from its bytes when its type finds them canonical, else built and made canonical by the
    * type's own rule (absent, null and "" are all "no value").
@@ -200,7 +210,7 @@ export class MembersPageReader {
 
 /** Where indexed members go: the index builder, or a page's stage until the page is read whole. */
 interface MemberSink {
-  add(key: number, raw: string | undefined, systemFp: number, customFp: number): void;
+  add(key: number, raw: string | undefined, systemFp: number, customFp: number, managed: boolean): void;
   addUnmatchable(raw: string): void;
 }
 
@@ -214,7 +224,7 @@ function indexContact(sink: MemberSink, c: SmsContact, plan: FieldPlan, region: 
   const key = canonicalKey(c.phoneNumber, region);
   if (key === undefined) return sink.addUnmatchable(c.phoneNumber);
   const stored = storedFingerprints(plan, c);
-  sink.add(key, c.phoneNumber, stored.systemFp, stored.customFp);
+  sink.add(key, c.phoneNumber, stored.systemFp, stored.customFp, isManagedContact(plan, c));
 }
 
 /** A page's members, staged in the order they were read. */
@@ -224,17 +234,19 @@ class MembersPageStage implements MemberSink {
   private raws: (string | undefined)[] = [];
   private sys: number[] = [];
   private cus: number[] = [];
+  private managed: boolean[] = [];
   private unmatchable: string[] = [];
 
   clear() {
-    this.keys.length = this.raws.length = this.sys.length = this.cus.length = this.unmatchable.length = 0;
+    this.keys.length = this.raws.length = this.sys.length = this.cus.length = this.managed.length = this.unmatchable.length = 0;
   }
 
-  add(key: number, raw: string | undefined, systemFp: number, customFp: number) {
+  add(key: number, raw: string | undefined, systemFp: number, customFp: number, managed: boolean) {
     this.keys.push(key);
     this.raws.push(raw);
     this.sys.push(systemFp);
     this.cus.push(customFp);
+    this.managed.push(managed);
   }
 
   addUnmatchable(raw: string) {
@@ -242,7 +254,7 @@ class MembersPageStage implements MemberSink {
   }
 
   addTo(builder: MemberIndexBuilder) {
-    for (let i = 0; i < this.keys.length; i++) builder.add(this.keys[i] as number, this.raws[i], this.sys[i] as number, this.cus[i] as number);
+    for (let i = 0; i < this.keys.length; i++) builder.add(this.keys[i] as number, this.raws[i], this.sys[i] as number, this.cus[i] as number, this.managed[i] as boolean);
     for (const raw of this.unmatchable) builder.addUnmatchable(raw);
   }
 }

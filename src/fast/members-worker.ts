@@ -56,7 +56,7 @@ function serve() {
         return;
       }
       const parts = builder.parts();
-      send({ type: 'parts', ...parts }, [parts.keys.buffer, parts.systemFp.buffer, parts.customFp.buffer] as ArrayBuffer[]);
+      send({ type: 'parts', ...parts }, [parts.keys.buffer, parts.systemFp.buffer, parts.customFp.buffer, parts.managed.buffer] as ArrayBuffer[]);
     } catch (e) {
       send({ type: 'error', message: (e as Error).message });
     }

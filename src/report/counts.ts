@@ -23,10 +23,10 @@ export class SyncCounts {
   members = 0;
   /**
    * What the removal rules decided: rows the source marked deleted (not audience members), members kept because
-   * their record identified them though it was rejected, members out of the managed scope left alone, and why
-   * removals were withheld altogether, if they were.
+   * their record identified them though it was rejected, members out of the managed scope left alone, contacts
+   * given the managed field, and why removals were withheld altogether, if they were.
    */
-  readonly removal = { deleted_in_source: 0, kept_rejected_record: 0, kept_unmanaged: 0 };
+  readonly removal = { deleted_in_source: 0, kept_rejected_record: 0, kept_unmanaged: 0, marked_managed: 0 };
   removalsWithheld: string | undefined = undefined;
   imports: { id: number; status: string; rows: number }[] = [];
 
@@ -87,6 +87,7 @@ export function formatReport(counts: SyncCounts, calls: Map<string, number>, ret
   if (rm.deleted_in_source) rows.push(['deleted in source', fmt(rm.deleted_in_source)]);
   if (rm.kept_rejected_record) rows.push(['kept (record rejected)', fmt(rm.kept_rejected_record)]);
   if (rm.kept_unmanaged) rows.push(['kept unmanaged', fmt(rm.kept_unmanaged)]);
+  if (rm.marked_managed) rows.push(['marked managed', fmt(rm.marked_managed)]);
   if (counts.removalsWithheld) rows.push(['removals withheld', counts.removalsWithheld]);
   rows.push(['rejected', fmt(counts.rejectedTotal())]);
   for (const [reason, n] of [...counts.rejected].sort()) rows.push([`  ${reason}`, fmt(n)]);

@@ -186,6 +186,8 @@ class AudienceDiff {
    */
   settleUnchanged(d: Digest, index: MemberIndex, at = index.find(d.key)): boolean {
     if (at < 0 || index.seen[at] === 1 || index.systemFp[at] !== d.systemFp || index.customFp[at] !== d.customFp) return false;
+    // A member still to be marked managed needs a write: the full diff plans it.
+    if (this.input.plan.managedFieldId !== undefined && index.managed[at] === 0) return false;
     index.seen[at] = 1;
     this.input.counts.add('unchanged');
     return true;
@@ -231,6 +233,8 @@ class AudienceDiff {
     const { plan, counts } = this.input;
     if (index.seen[at] === 1) return this.reject(msg, 'duplicate', plan.phoneProperty, 'the phone appears earlier in the audience');
     index.seen[at] = 1;
+    // In the managed scope, an audience member is this tool's to manage from now on, whatever else its record says.
+    if (plan.managedFieldId !== undefined && index.managed[at] === 0) await this.input.spool.add({ kind: 'mark', phone: index.phoneAt(at), line: msg.line });
     const mapped = mapRecord(plan, msg.record);
     if (!mapped.ok) {
       // A present member is never removed: only its update is rejected.

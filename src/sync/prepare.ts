@@ -6,18 +6,23 @@ import type { TargetConfig } from '../config/target.js';
 import { activeList, prepareSenderCode, type SenderCodeInfo } from '../listrak/account.js';
 import { allPages, type PhoneList, type ProfileField, type SmsApi } from '../listrak/sms.js';
 import { canonicalKey } from '../contact/phone.js';
+import { normalizeName } from '../contact/fields.js';
+import { ConfigError } from '../errors.js';
 import { SortedKeys } from '../tables/keys.js';
 
 export interface Prepared extends SenderCodeInfo {
   list: PhoneList;
   profileFields: ProfileField[];
   optOuts: SortedKeys;
+  /** The Checkbox profile field marking the contacts this tool manages (removal_scope "managed"). */
+  managedField?: ProfileField;
 }
 
 export async function prepare(api: SmsApi, config: TargetConfig, listId: number): Promise<Prepared> {
   const sender = await prepareSenderCode(api, config);
   const list = await activeList(api, config, listId, 'phone_list_id');
   const profileFields = await api.getProfileFields();
+  const managedField = config.removal_scope === 'managed' ? findManagedField(profileFields, config.managed_field ?? '') : undefined;
   const optOutKeys: number[] = [];
   for await (const page of allPages((cursor) => api.getOptOutsPage(cursor, config.page_size))) {
     for (const o of page) {
@@ -26,6 +31,19 @@ export async function prepare(api: SmsApi, config: TargetConfig, listId: number)
       if (key !== undefined) optOutKeys.push(key);
     }
   }
-  return { ...sender, list, profileFields, optOuts: SortedKeys.from(optOutKeys) };
+  return { ...sender, list, profileFields, optOuts: SortedKeys.from(optOutKeys), managedField };
+}
+
+/**
+ * The managed scope's marker field: it must exist, be a Checkbox and be enabled, or the sync does not start (a
+ * scope that cannot tell managed members from others must not decide any removal).
+ */
+function findManagedField(fields: ProfileField[], name: string): ProfileField {
+  const field = fields.find((f) => normalizeName(f.segmentationFieldName) === normalizeName(name));
+  const fix = `create a Checkbox profile field named "${name}" on the sender code, or fix managed_field`;
+  if (!field) throw new ConfigError(`invalid config: managed_field: no profile field "${name}" on the sender code; ${fix}`);
+  if (field.dataType !== 'Checkbox') throw new ConfigError(`invalid config: managed_field: profile field "${field.segmentationFieldName}" is a ${field.dataType} field, not a Checkbox; ${fix}`);
+  if (field.statusFlag && !/^active$/i.test(field.statusFlag)) throw new ConfigError(`invalid config: managed_field: profile field "${field.segmentationFieldName}" is ${field.statusFlag}; enable it, or ${fix}`);
+  return field;
 }
 

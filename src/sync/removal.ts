@@ -5,7 +5,9 @@
  *    marks it seen, even when the record itself is rejected);
  *  - only a complete audience removes: an input that carries STATE messages must end its audience with one,
  *    else nobody is unsubscribed (a tap cut short would otherwise unsubscribe everyone after the cut);
- *  - the guard: a sync that would remove more than `max_unsubscribe_ratio` of the members is refused whole.
+ *  - the scope: with removal_scope "managed", only members carrying the managed field may go; the others (who
+ *    subscribed by keyword, web form or checkout) are counted and left alone;
+ *  - the guard: a sync that would remove more than `max_unsubscribe_ratio` of the members in scope is refused whole.
  */
 import type { TargetConfig } from '../config/target.js';
 import type { SyncCounts } from '../report/counts.js';
@@ -23,8 +25,17 @@ export interface RemovalPlan {
   refused?: string;
 }
 
-export function planRemovals(index: MemberIndex, audienceComplete: boolean, config: Pick<TargetConfig, 'require_final_state' | 'max_unsubscribe_ratio'>, counts: SyncCounts): RemovalPlan {
-  const unseen = index.unseenCount();
+export function planRemovals(
+  index: MemberIndex,
+  audienceComplete: boolean,
+  config: Pick<TargetConfig, 'require_final_state' | 'max_unsubscribe_ratio' | 'removal_scope'>,
+  counts: SyncCounts,
+): RemovalPlan {
+  const managedScope = config.removal_scope === 'managed';
+  const unseenAll = index.unseenCount();
+  const unseen = managedScope ? index.unseenManagedCount() : unseenAll;
+  const inScope = managedScope ? index.managedCount() : counts.members;
+  if (managedScope) counts.removal.kept_unmanaged = unseenAll - unseen;
   if (unseen > 0 && !audienceComplete && config.require_final_state) {
     return {
       count: 0,
@@ -34,11 +45,11 @@ export function planRemovals(index: MemberIndex, audienceComplete: boolean, conf
         `so it may have been cut short; rerun with the whole audience (or set require_final_state false for a tap that never writes a final STATE)`,
     };
   }
-  const ratio = counts.members > 0 ? unseen / counts.members : 0;
+  const ratio = inScope > 0 ? unseen / inScope : 0;
   const refused =
     ratio > config.max_unsubscribe_ratio
-      ? `refusing to unsubscribe ${fmt(unseen)} of ${fmt(counts.members)} members (${(ratio * 100).toFixed(1)}%), ` +
+      ? `refusing to unsubscribe ${fmt(unseen)} of ${fmt(inScope)}${managedScope ? ' managed' : ''} members (${(ratio * 100).toFixed(1)}%), ` +
         `more than max_unsubscribe_ratio ${config.max_unsubscribe_ratio}; if the audience really shrank, raise max_unsubscribe_ratio for this run`
       : undefined;
-  return { count: unseen, phones: () => index.unseen(), refused };
+  return { count: unseen, phones: () => (managedScope ? index.unseenManaged() : index.unseen()), refused };
 }

@@ -25,6 +25,7 @@ import { unsubscribeUnseen } from './unsubscribe.js';
 import { planRemovals } from './removal.js';
 import { buildFieldPlan, type PlanInput } from '../contact/fields.js';
 import type { PhoneContext } from '../contact/phone.js';
+import { FIELD_TYPES } from '../contact/types.js';
 import { ContactImporter } from './imports.js';
 import { InputSpill } from './input-spill.js';
 import { readInputHead, type AudienceHead, type InputHead } from './input-head.js';
@@ -183,11 +184,12 @@ class Run {
 
     // 1. prepare
     const prepared = await prepare(api, config, config.phone_list_id);
-    const planInput = { properties: audience.properties, profileFields: prepared.profileFields, includeCustomFields: config.include_custom_fields };
+    const planInput = { properties: audience.properties, profileFields: prepared.profileFields, includeCustomFields: config.include_custom_fields, managedFieldId: prepared.managedField?.segmentationFieldId };
     const plan = buildFieldPlan(planInput);
     if ('error' in plan) throw new InputError(audience.schema.line, plan.error);
     if (plan.unmatched.length) logger.warn(`audience properties with no matching Listrak profile field (ignored): ${plan.unmatched.join(', ')}`);
     if (plan.disabled.length) logger.warn(`audience properties matching a disabled profile field (ignored): ${plan.disabled.join(', ')}`);
+    if (plan.reserved.length) logger.warn(`audience properties matching the managed field, which only this tool sets (ignored): ${plan.reserved.join(', ')}`);
     const { list } = prepared;
     this.phaseDone(
       'prepare',
@@ -263,12 +265,13 @@ class Run {
     }
     if (guardMessage) throw new GuardError(guardMessage);
 
-    const importer = new ContactImporter(
-      api,
-      plan,
-      { maxBytes: config.import_max_bytes, pollIntervalMs: config.import_poll_interval_s * 1000, timeoutMs: config.import_timeout_s * 1000, runId: this.runId },
-      () => counts.writes.import++,
-    );
+    const importOpts = { maxBytes: config.import_max_bytes, pollIntervalMs: config.import_poll_interval_s * 1000, timeoutMs: config.import_timeout_s * 1000 };
+    const importer = new ContactImporter(api, plan, { ...importOpts, runId: this.runId }, () => counts.writes.import++);
+    // The managed field goes in files of its own: a column left empty in the attribute files would clear it.
+    const managed = prepared.managedField;
+    const marker = managed
+      ? new ContactImporter(api, { ...plan, system: [], custom: [{ property: '', field: managed, type: FIELD_TYPES.checkbox, maxLength: null }] }, { ...importOpts, runId: `${this.runId}-managed` }, () => counts.writes.import++)
+      : undefined;
     const knowledge = await readSenderKnowledge(api, { listId: list.phoneListId, newKeys: planned.newKeys, plan, region: prepared.region, pageSize: config.page_size });
     counts.readsForNew.list_pages = knowledge.calls;
     if (knowledge.calls) logger.info(`audience: ${fmt(knowledge.known.size)} of ${fmt(counts.planned.new)} new phones found on the sender code's other lists (${fmt(knowledge.calls)} reads)`);
@@ -279,6 +282,7 @@ class Run {
       counts,
       rejects,
       importer,
+      marker,
       concurrency: config.max_concurrency * 2,
       batchSize: config.batch_size,
       known: knowledge.known,
@@ -295,9 +299,11 @@ class Run {
     );
 
     // 4. updates (bulk custom fields)
-    const imports = await importer.finish((id, status) => logger.info(`updates: import ${id} ended: ${status}`));
+    const onStatus = (id: number, status: string) => logger.info(`updates: import ${id} ended: ${status}`);
+    const imports = [...(await importer.finish(onStatus)), ...((await marker?.finish(onStatus)) ?? [])];
     counts.imports = imports;
-    this.phaseDone('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)` : 'no custom-field import needed');
+    const marked = counts.removal.marked_managed ? `; ${fmt(counts.removal.marked_managed)} contacts marked managed` : '';
+    this.phaseDone('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)${marked}` : 'no custom-field import needed');
 
     // 5. unsubscribe
     await unsubscribeUnseen(ctx, removals.phones());

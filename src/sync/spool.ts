@@ -16,6 +16,8 @@ export type PlannedWrite =
   | { kind: 'new'; phone: string; line: number; values: ContactValues }
   /** A member whose managed fields differ; `system`/`custom` say which groups changed. */
   | { kind: 'update'; phone: string; line: number; values: ContactValues; system: boolean; custom: boolean }
+  /** A member in the audience that does not carry the managed field yet (removal_scope "managed"): set it. */
+  | { kind: 'mark'; phone: string; line: number }
   /** A transactional text met in an input that also holds the audience: sent once the audience is in place. */
   | { kind: 'transactional'; line: number; record: Record<string, unknown> };
 

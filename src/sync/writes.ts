@@ -23,6 +23,8 @@ export interface ApplyContext {
   counts: SyncCounts;
   rejects: RejectSink;
   importer: ContactImporter;
+  /** Sets the managed field on contacts the sync adds or finds in the audience (removal_scope "managed"). */
+  marker?: ContactImporter;
   concurrency: number;
   batchSize: number;
   /** New phones already on the sender code (sender-knowledge.ts), with their stored fields' fingerprints. */
@@ -42,9 +44,17 @@ export async function applyWrites(ctx: ApplyContext, spool: WriteSpool): Promise
   for await (const batch of spool.batches('new', ctx.batchSize)) {
     await mapConcurrent(batch, ctx.concurrency, (w) => addContact(ctx, w));
   }
+  for await (const batch of spool.batches('mark', ctx.batchSize)) for (const w of batch) await markManaged(ctx, w.phone);
 }
 
-type ContactWrite = Exclude<PlannedWrite, { kind: 'transactional' }>;
+/** Queue the managed field's `true` for a contact (removal_scope "managed"); a no-op in the list scope. */
+async function markManaged(ctx: ApplyContext, phone: string): Promise<void> {
+  if (!ctx.marker) return;
+  await ctx.marker.add(phone, ['true']);
+  ctx.counts.removal.marked_managed++;
+}
+
+type ContactWrite = Extract<PlannedWrite, { kind: 'new' | 'update' }>;
 
 function rejectFromListrak(ctx: ApplyContext, w: ContactWrite, err: ListrakError, what: string) {
   ctx.rejects.add({
@@ -106,8 +116,9 @@ async function createOrSubscribe(ctx: ApplyContext, w: ContactWrite): Promise<vo
   const { api, list, counts } = ctx;
   try {
     counts.writes.new++;
-    await api.createContact(list.phoneListId, contactBody(ctx.plan, w.phone, w.values, { system: true, custom: true, omitEmpty: true }));
+    await api.createContact(list.phoneListId, contactBody(ctx.plan, w.phone, w.values, { system: true, custom: true, omitEmpty: true, markManaged: ctx.marker !== undefined }));
     counts.add(list.requireDoubleOptIn ? 'pending' : 'created');
+    if (ctx.marker) counts.removal.marked_managed++;
     ctx.adaptive.created++;
   } catch (e) {
     if (isPerContact(e)) return rejectFromListrak(ctx, w, e as ListrakError, 'create');
@@ -132,8 +143,12 @@ async function addExisting(ctx: ApplyContext, w: ContactWrite, existing: Contact
   await syncFields(ctx, w, storedFingerprints(ctx.plan, existing));
 }
 
-/** After a subscribe: write the audience's values where the stored ones differ (custom-only changes by import). */
+/**
+ * After a subscribe: the contact is this tool's to manage (managed scope), and the audience's values are written
+ * where the stored ones differ (custom-only changes by import).
+ */
 async function syncFields(ctx: ApplyContext, w: ContactWrite, stored: KnownContact): Promise<void> {
+  await markManaged(ctx, w.phone);
   const systemDiffers = stored.systemFp !== fingerprint(w.values.system);
   const customDiffers = stored.customFp !== fingerprint(w.values.custom);
   if (systemDiffers) await put(ctx, w, w.values, customDiffers);

@@ -1,6 +1,7 @@
 /**
  * The list's current members as a compact index: phone keys (canonical phones as numbers) in a sorted
- * Float64Array, with two fingerprints each (system fields, custom fields) and a "seen in the audience" flag.
+ * Float64Array, with two fingerprints each (system fields, custom fields), a "managed by this tool" flag (the
+ * managed removal scope) and a "seen in the audience" flag.
  * About 25 bytes a member, so a list of millions costs tens of MB, not a Map of objects.
  *
  * Members whose stored phone is not in canonical form keep their exact spelling in `rawPhones`, because calls
@@ -15,6 +16,8 @@ export class MemberIndex {
     readonly systemFp: Float64Array,
     readonly customFp: Float64Array,
     readonly seen: Uint8Array,
+    /** 1: the member carries the managed field, set (removal_scope "managed"). */
+    readonly managed: Uint8Array,
     readonly rawPhones: Map<number, string>,
     /** Members whose phone could not be understood at all: never matched, so unsubscribed unless the guard stops it. */
     readonly unmatchable: string[],
@@ -64,9 +67,28 @@ export class MemberIndex {
     for (let i = 0; i < this.seen.length; i++) if (this.seen[i] === 0) yield this.phoneAt(i);
   }
 
+  /** Members carrying the managed field. */
+  managedCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.managed.length; i++) n += this.managed[i] as number;
+    return n;
+  }
+
+  /** Managed members the audience did not contain (a member whose phone could not be read is never one). */
+  unseenManagedCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.seen.length; i++) if (this.seen[i] === 0 && this.managed[i] === 1) n++;
+    return n;
+  }
+
+  /** Phones of the managed members the audience did not contain, in key order. */
+  *unseenManaged(): Generator<string> {
+    for (let i = 0; i < this.seen.length; i++) if (this.seen[i] === 0 && this.managed[i] === 1) yield this.phoneAt(i);
+  }
+
   /** Approximate bytes held, for the report and the benchmark. */
   bytes(): number {
-    return this.keys.byteLength + this.systemFp.byteLength + this.customFp.byteLength + this.seen.byteLength + this.rawPhones.size * 64;
+    return this.keys.byteLength + this.systemFp.byteLength + this.customFp.byteLength + this.seen.byteLength + this.managed.byteLength + this.rawPhones.size * 64;
   }
 }
 
@@ -75,16 +97,18 @@ export class MemberIndexBuilder {
   private keys = new Float64Array(1024);
   private sys = new Float64Array(1024);
   private cus = new Float64Array(1024);
+  private man = new Uint8Array(1024);
   private n = 0;
   private readonly rawPhones = new Map<number, string>();
   private readonly unmatchable: string[] = [];
 
   /** raw: the phone as Listrak spells it; undefined when that is the key's own digits. */
-  add(key: number, raw: string | undefined, systemFp: number, customFp: number) {
+  add(key: number, raw: string | undefined, systemFp: number, customFp: number, managed = false) {
     if (this.n === this.keys.length) this.grow();
     this.keys[this.n] = key;
     this.sys[this.n] = systemFp;
     this.cus[this.n] = customFp;
+    this.man[this.n] = managed ? 1 : 0;
     this.n++;
     if (raw !== undefined && raw !== String(key)) this.rawPhones.set(key, raw);
   }
@@ -102,12 +126,15 @@ export class MemberIndexBuilder {
     this.keys = grown(this.keys, size);
     this.sys = grown(this.sys, size);
     this.cus = grown(this.cus, size);
+    this.man = grown(this.man, size);
   }
 
   /** What was collected, unsorted, trimmed to size: to send to another thread, or build with buildMemberIndex. */
   parts(): MemberParts {
-    const parts = { keys: this.keys.slice(0, this.n), systemFp: this.sys.slice(0, this.n), customFp: this.cus.slice(0, this.n), rawPhones: this.rawPhones, unmatchable: this.unmatchable };
+    const n = this.n;
+    const parts = { keys: this.keys.slice(0, n), systemFp: this.sys.slice(0, n), customFp: this.cus.slice(0, n), managed: this.man.slice(0, n), rawPhones: this.rawPhones, unmatchable: this.unmatchable };
     this.keys = this.sys = this.cus = new Float64Array(0);
+    this.man = new Uint8Array(0);
     return parts;
   }
 
@@ -121,6 +148,7 @@ export interface MemberParts {
   keys: Float64Array;
   systemFp: Float64Array;
   customFp: Float64Array;
+  managed: Uint8Array;
   rawPhones: Map<number, string>;
   unmatchable: string[];
 }
@@ -133,11 +161,12 @@ export function buildMemberIndex(all: MemberParts[]): MemberIndex {
   const keys = joined(all.map((p) => p.keys));
   const systemFp = joined(all.map((p) => p.systemFp));
   const customFp = joined(all.map((p) => p.customFp));
+  const managed = joined(all.map((p) => p.managed));
   const order = sortedOrder(keys);
   let unique = 0;
   for (let i = 0; i < order.length; i++) if (i === 0 || keys[order[i] as number] !== keys[order[i - 1] as number]) unique++;
   const rawPhones = all.length === 1 ? (all[0] as MemberParts).rawPhones : new Map(all.flatMap((p) => [...p.rawPhones]));
-  const index = new MemberIndex(new Float64Array(unique), new Float64Array(unique), new Float64Array(unique), new Uint8Array(unique), rawPhones, all.flatMap((p) => p.unmatchable));
+  const index = new MemberIndex(new Float64Array(unique), new Float64Array(unique), new Float64Array(unique), new Uint8Array(unique), new Uint8Array(unique), rawPhones, all.flatMap((p) => p.unmatchable));
   let u = -1;
   for (let i = 0; i < order.length; i++) {
     const at = order[i] as number;
@@ -145,14 +174,15 @@ export function buildMemberIndex(all: MemberParts[]): MemberIndex {
     if (u < 0 || index.keys[u] !== key) index.keys[++u] = key;
     index.systemFp[u] = systemFp[at] as number;
     index.customFp[u] = customFp[at] as number;
+    index.managed[u] = managed[at] as number;
   }
   return index;
 }
 
 /** Arrays end to end (the one array itself when there is one). */
-function joined(arrays: Float64Array[]): Float64Array {
-  if (arrays.length === 1) return arrays[0] as Float64Array;
-  const out = new Float64Array(arrays.reduce((n, a) => n + a.length, 0));
+function joined<T extends Float64Array | Uint8Array>(arrays: T[]): T {
+  if (arrays.length === 1) return arrays[0] as T;
+  const out = new (arrays[0]?.constructor as new (length: number) => T)(arrays.reduce((n, a) => n + a.length, 0));
   let offset = 0;
   for (const a of arrays) {
     out.set(a, offset);
