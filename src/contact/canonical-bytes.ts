@@ -5,7 +5,7 @@
  * itself, so these can only make a value cheaper, never different (the members-page and record-lines specs hold
  * them to the rules on random values).
  */
-import { digitsValue } from '../fast/json-scanner.js';
+import { digitsValue } from '../ascii.js';
 import { MAX_PHONE_CHARS } from './phone.js';
 
 const SPACE = 0x20;

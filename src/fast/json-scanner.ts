@@ -10,6 +10,7 @@
  * it will not vouch for an answer (text that is not JSON, or JSON outside the shape its caller reads fast) it throws
  * DECLINED, and the caller falls back to JSON.parse, whose behaviour and error messages stay the reference.
  */
+import { digitsValue } from '../ascii.js';
 
 /** Thrown (one shared instance: declining is part of normal control flow) when the caller must use JSON.parse. */
 export const DECLINED: unique symbol = Symbol('json-scanner-declined');
@@ -50,13 +51,6 @@ export function bytesEqual(b: Uint8Array, start: number, end: number, expected: 
   if (end - start !== len || start < 0 || end > b.length) return false;
   for (let i = 0; i < len; i++) if (b[start + i] !== expected[i]) return false;
   return true;
-}
-
-/** The value of a run of decimal digits, bytes [start, end) (exact up to 15 digits). */
-export function digitsValue(b: Uint8Array, start: number, end: number): number {
-  let n = 0;
-  for (let i = start; i < end; i++) n = n * 10 + ((b[i] as number) - ZERO);
-  return n;
 }
 
 /** How many distinct keys a KeyTable learns (see guess()); keys past that are still read, only not guessed. */
