@@ -33,6 +33,7 @@ import { MembersParser, readMembers } from './members.js';
 import { RejectSink } from '../report/rejects.js';
 import { readSenderKnowledge } from './sender-knowledge.js';
 import { fmt, formatReport, SyncCounts } from '../report/counts.js';
+import { noProgress, type Measure, type ProgressSink } from '../report/progress.js';
 import { WriteSpool } from './spool.js';
 
 export interface SyncDeps {
@@ -43,6 +44,8 @@ export interface SyncDeps {
   writer: SingerWriter;
   logger: Logger;
   dryRun?: boolean;
+  /** Told which step the run is in and how to count it (report/progress.ts). */
+  progress?: ProgressSink;
 }
 
 export type Phase = 'prepare' | 'members' | 'audience' | 'updates' | 'unsubscribe' | 'transactional' | 'done';
@@ -91,7 +94,26 @@ class Run {
   }
 
   private report(): string {
-    return formatReport(this.counts, this.deps.http.counter.calls, this.deps.http.counter.retries, performance.now() - this.started, this.dryRun);
+    return formatReport(this.counts, this.deps.http.counter.calls, this.deps.http.counter.retries, performance.now() - this.started, this.dryRun, { rejectsFile: this.deps.config.rejects_file });
+  }
+
+  /** Progress: the step the run is in now. */
+  private step(name: string, measure: Measure = this.callsFromNow()) {
+    (this.deps.progress ?? noProgress).step(name, measure);
+  }
+
+  /** Progress of the transactional step; returns what counts each text handled. */
+  private textsStep(planned?: number): () => void {
+    let done = 0;
+    this.step('transactional', { unit: 'texts', done: () => done, ...(planned === undefined ? {} : { planned: () => planned }) });
+    return () => done++;
+  }
+
+  /** A step counted by the API calls it makes (one with no count of its own, such as prepare). */
+  private callsFromNow(): Measure {
+    const counter = this.deps.http.counter;
+    const base = counter.total();
+    return { unit: 'calls', done: () => counter.total() - base };
   }
 
   /** Done: only now is the tap's own state safe to pass on. */
@@ -105,6 +127,7 @@ class Run {
 
   async execute(): Promise<SyncResult> {
     const { config } = this.deps;
+    this.step('prepare');
     const stale = WriteSpool.removeStale();
     if (stale) this.deps.logger.info(`removed ${stale} temporary folder(s) left by runs that were killed`);
     const spool = new WriteSpool();
@@ -132,8 +155,9 @@ class Run {
     const sender = await prepareSenderCode(api, config);
     const { sender: tx, journal } = await openSender(api, config, sender.region, this.counts, rejects);
     this.phaseDone('prepare', `sender code ${config.sender_code_id} (${sender.region}), transactional list ${config.transactional_phone_list_id}, journal ${config.journal_path}`);
+    const texts = this.textsStep();
     try {
-      await sendBatches(tx, transactionalBatches(head.messages, config.transactional_stream, config.batch_size, (v) => (this.tapState = v)), config.max_concurrency);
+      await sendBatches(tx, transactionalBatches(head.messages, config.transactional_stream, config.batch_size, (v) => (this.tapState = v)), config.max_concurrency, texts);
     } finally {
       journal.close();
     }
@@ -175,11 +199,16 @@ class Run {
 
     // 2. members, read on the other core while 3. the audience is read and diffed (diff.ts).
     const members = new AbortController();
+    const read = { pages: 0, members: 0 };
+    this.step('members', { unit: 'pages', done: () => read.pages, detail: () => `${fmt(read.members)} members, ${fmt(counts.records)} audience records read` });
     const memberIndex = readMembers(parser, api, list.phoneListId, config.page_size, planInput, prepared.region, members.signal, (n) => {
+      read.pages++;
+      read.members = n;
       if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
     }).then((index) => {
       counts.members = index.size + index.unmatchable.length;
       this.phaseDone('members', `${fmt(counts.members)} current members indexed (${(index.bytes() / 1048576).toFixed(1)} MiB)`);
+      this.step('audience', { unit: 'records', done: () => counts.records });
       return index;
     });
     // A failed members read stops the audience read at once, with the members' error.
@@ -258,6 +287,8 @@ class Run {
       { maxBytes: config.import_max_bytes, pollIntervalMs: config.import_poll_interval_s * 1000, timeoutMs: config.import_timeout_s * 1000, runId: this.runId },
       () => counts.writes.import++,
     );
+    // New phones looked for on the sender code's other lists (sender-knowledge.ts).
+    this.step('sender lists');
     const knowledge = await readSenderKnowledge(api, { listId: list.phoneListId, newKeys: planned.newKeys, plan, region: prepared.region, pageSize: config.page_size });
     counts.readsForNew.list_pages = knowledge.calls;
     if (knowledge.calls) logger.info(`audience: ${fmt(knowledge.known.size)} of ${fmt(counts.planned.new)} new phones found on the sender code's other lists (${fmt(knowledge.calls)} reads)`);
@@ -272,7 +303,11 @@ class Run {
       batchSize: config.batch_size,
       known: knowledge.known,
       adaptive: { createFirst: knowledge.calls > 0, created: 0, found: 0 },
+      onHandled: () => handled++,
     };
+    let handled = 0;
+    const toWrite = spool.count('update') + spool.count('new');
+    this.step('writes', { unit: 'contacts', done: () => handled, planned: () => toWrite });
     const writesStart = performance.now();
     await applyWrites(ctx, spool);
     counts.phaseSeconds.writes = Number(((performance.now() - writesStart) / 1000).toFixed(3));
@@ -284,19 +319,29 @@ class Run {
     );
 
     // 4. updates (bulk custom fields)
-    const imports = await importer.finish((id, status) => logger.info(`updates: import ${id} ended: ${status}`));
+    const polled = { ended: 0, last: '' };
+    this.step('updates', { unit: 'imports ended', done: () => polled.ended, planned: () => counts.writes.import, detail: () => polled.last || undefined });
+    const imports = await importer.finish(
+      (id, status) => {
+        polled.ended++;
+        logger.info(`updates: import ${id} ended: ${status}`);
+      },
+      (id, status) => (polled.last = `import ${id}: ${status}`),
+    );
     counts.imports = imports;
     this.phaseDone('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)` : 'no custom-field import needed');
 
     // 5. unsubscribe
+    this.step('unsubscribe', { unit: 'members', done: () => a.unsubscribed, planned: () => counts.planned.unsubscribe });
     await unsubscribeUnseen(ctx, index.unseen());
     this.phaseDone('unsubscribe', `${fmt(a.unsubscribed)} members no longer in the audience unsubscribed`);
 
     // Transactional texts that came with the audience go out once the audience is in place.
     if (spool.count('transactional')) {
       const { sender, journal } = await openSender(api, config, prepared.region, counts, rejects);
+      const texts = this.textsStep(spool.count('transactional'));
       try {
-        await sendBatches(sender, spool.batches('transactional', config.batch_size), config.max_concurrency);
+        await sendBatches(sender, spool.batches('transactional', config.batch_size), config.max_concurrency, texts);
       } finally {
         journal.close();
       }
