@@ -6,6 +6,7 @@
  */
 
 /** C0 and C1 controls, DEL, invisible format characters (zero-width, bidi, BOM), line separators, U+FFFD. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufffd]/g;
 
 function escape(ch: string): string {

@@ -14,12 +14,18 @@ import { CheckList, CheckProblem } from './checks.js';
 
 export async function checkExport(config: ExportConfig, print: (line: string) => void): Promise<number> {
   const checks = new CheckList(print);
+  let keyReadable = true;
   for (const p of exportPaths(config, { staging: true })) {
-    await checks.run(p.key, () => {
+    const ok = await checks.run(p.key, () => {
       const problem = pathProblem(p.path, p.use);
       if (problem) throw new CheckProblem(problem, EXIT.config);
       return `${p.path} can be ${p.use === 'read' ? 'read' : 'written'}`;
     });
+    if (p.key === 'private_key_path') keyReadable = ok;
+  }
+  if (!keyReadable) {
+    for (const name of ['connection', 'host key', 'login', 'remote_dir']) checks.skip(name, 'needs private_key_path');
+    return checks.finish();
   }
 
   const server = `${config.host}:${config.port}`;

@@ -8,7 +8,7 @@ import { readJsonFile, type TargetConfig } from '../config/target.js';
 import { pathProblem, targetPaths } from '../config/paths.js';
 import { buildFieldPlan } from '../contact/fields.js';
 import { ConfigError, EXIT } from '../errors.js';
-import { activeList, prepareSenderCode } from '../listrak/account.js';
+import { activeList, prepareSenderCode, profileFields } from '../listrak/account.js';
 import type { ListrakClient } from '../listrak/client.js';
 import { shownUrl } from '../listrak/http.js';
 import type { PhoneList, ProfileField } from '../listrak/sms.js';
@@ -71,19 +71,19 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
   });
   if (!credentials) return skipRest(listrak, 'needs a token');
 
-  let region = '';
+  let fields: ProfileField[] = [];
   const senderCode = await checks.run('sender code', async () => {
     const info = await prepareSenderCode(api, config);
-    region = info.region;
+    fields = await profileFields(api, config);
     const country = info.senderCode.country ? `country ${info.senderCode.country}` : 'no country given';
-    return `${config.sender_code_id} is enabled, ${country}; phones without a country code are read as ${region}`;
+    return `${config.sender_code_id} is enabled, ${country}; phones without a country code are read as ${info.region}`;
   });
   if (!senderCode) return skipRest(listrak.slice(1), 'needs the sender code');
 
   if (config.phone_list_id === undefined) checks.skip('list', 'phone_list_id is not set (an audience sync needs it)');
   else await checks.run('list', async () => describeList(await activeList(api, config, config.phone_list_id as number, 'phone_list_id')));
 
-  await checkProfileFields(checks, config, await api.getProfileFields().catch((e: unknown) => e as Error), catalog);
+  await checkProfileFields(checks, config, fields, catalog);
 
   const txList = config.transactional_phone_list_id;
   if (txList === undefined) checks.skip('transactional list', 'transactional_phone_list_id is not set (transactional texts need it)');
@@ -111,7 +111,7 @@ const ACCEPTS: Record<string, string[]> = {
   Date: ['string'],
 };
 
-async function checkProfileFields(checks: CheckList, config: TargetConfig, fields: ProfileField[] | Error, catalog: { path: string; audience: AudienceSchema | undefined }) {
+async function checkProfileFields(checks: CheckList, config: TargetConfig, fields: ProfileField[], catalog: { path: string; audience: AudienceSchema | undefined }) {
   const name = 'profile fields';
   if (!catalog.audience) {
     await checks.run(name, () => {
@@ -122,7 +122,6 @@ async function checkProfileFields(checks: CheckList, config: TargetConfig, field
   const { stream, properties } = catalog.audience;
   let plan: ReturnType<typeof buildFieldPlan> | undefined;
   const ok = await checks.run(name, () => {
-    if (fields instanceof Error) throw fields;
     plan = buildFieldPlan({ properties: Object.keys(properties), profileFields: fields, includeCustomFields: config.include_custom_fields });
     if ('error' in plan) throw new CheckProblem(`stream "${stream}" in ${catalog.path}: ${plan.error}`, EXIT.config);
     if (!config.include_custom_fields) return `not managed (include_custom_fields is false); stream "${stream}"`;
@@ -131,8 +130,15 @@ async function checkProfileFields(checks: CheckList, config: TargetConfig, field
     return `stream "${stream}" manages ${managed.join('; ')}`;
   });
   if (!ok || !plan || 'error' in plan) return;
-  if (plan.unmatched.length) checks.warn(name, `${plan.unmatched.join(', ')} match no profile field; the sync ignores them (add the fields in Listrak, or drop the properties)`);
-  if (plan.disabled.length) checks.warn(name, `${plan.disabled.join(', ')} match a disabled profile field; the sync ignores them (enable the fields in Listrak)`);
+  const one = (list: string[]) => list.length === 1;
+  if (plan.unmatched.length) {
+    const u = plan.unmatched;
+    checks.warn(name, `${u.join(', ')} ${one(u) ? 'matches' : 'match'} no profile field; the sync ignores ${one(u) ? 'it (add the field in Listrak, or drop the property)' : 'them (add the fields in Listrak, or drop the properties)'}`);
+  }
+  if (plan.disabled.length) {
+    const d = plan.disabled;
+    checks.warn(name, `${d.join(', ')} ${one(d) ? 'matches a disabled profile field; the sync ignores it (enable the field' : 'match disabled profile fields; the sync ignores them (enable the fields'} in Listrak)`);
+  }
   for (const { property, field } of plan.custom) {
     const accepts = ACCEPTS[field.dataType];
     if (!accepts) {

@@ -6,7 +6,7 @@ import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js/max';
 import type { TargetConfig } from '../config/target.js';
 import { ListrakError } from '../errors.js';
 import { isCode, isNotFound } from './codes.js';
-import type { PhoneList, SenderCode, SmsApi } from './sms.js';
+import type { PhoneList, ProfileField, SenderCode, SmsApi } from './sms.js';
 
 export interface SenderCodeInfo {
   senderCode: SenderCode;
@@ -18,12 +18,27 @@ export interface SenderCodeInfo {
 /** The sender code, and from its country the default phone region. */
 export async function prepareSenderCode(api: SmsApi, config: TargetConfig): Promise<SenderCodeInfo> {
   const senderCode = await api.getSenderCode().catch((e: unknown) => {
-    if (isNotFound(e)) throw new ListrakError('ERROR_UNABLE_TO_LOCATE_RESOURCE', 404, `sender code ${config.sender_code_id} was not found: check sender_code_id`, 'getSenderCode');
-    if (isCode(e, 'ERROR_SENDER_CODE_DISABLED')) throw new ListrakError('ERROR_SENDER_CODE_DISABLED', 400, `sender code ${config.sender_code_id} is disabled in Listrak: enable it or fix sender_code_id`, 'getSenderCode');
-    throw e;
+    throw senderCodeError(e, config.sender_code_id);
   });
   const region = pickRegion(config.default_region, senderCode?.country);
   return { senderCode, region, callingCode: String(getCountryCallingCode(region as CountryCode)) };
+}
+
+/**
+ * The sender code's profile fields. Listrak shows a disabled sender code when asked for it, so this is also where
+ * a disabled one is found out.
+ */
+export async function profileFields(api: SmsApi, config: TargetConfig): Promise<ProfileField[]> {
+  return api.getProfileFields().catch((e: unknown) => {
+    throw senderCodeError(e, config.sender_code_id);
+  });
+}
+
+/** Listrak's answers about the sender code itself, as what to fix. */
+function senderCodeError(e: unknown, id: number): unknown {
+  if (isNotFound(e)) return new ListrakError('ERROR_UNABLE_TO_LOCATE_RESOURCE', 404, `sender code ${id} was not found: check sender_code_id`, (e as ListrakError).route);
+  if (isCode(e, 'ERROR_SENDER_CODE_DISABLED')) return new ListrakError('ERROR_SENDER_CODE_DISABLED', 400, `sender code ${id} is disabled in Listrak: enable it or fix sender_code_id`, (e as ListrakError).route);
+  return e;
 }
 
 /** A list that must exist under the sender code and be active; `key` names the config key for the message. */

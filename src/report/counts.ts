@@ -22,11 +22,6 @@ export class SyncCounts {
   readonly phaseSeconds: Record<string, number> = {};
   members = 0;
   imports: { id: number; status: string; rows: number }[] = [];
-  /**
-   * Why removals were withheld or limited (the removal rules set it: an incomplete audience, the guard), in one
-   * line; the report shows it.
-   */
-  removalsNote?: string;
 
   add(action: Action, n = 1) {
     this.actions[action] += n;
@@ -97,7 +92,6 @@ export function formatReport(
   const others = reasons.slice(TOP_REASONS);
   if (others.length) rows.push([`  ${others.length} other reasons`, fmt(others.reduce((sum, [, n]) => sum + n, 0))]);
   if (counts.rejectedTotal() > 0 && where.rejectsFile) rows.push(['rejects file', where.rejectsFile]);
-  if (counts.removalsNote) rows.push(['removals', counts.removalsNote]);
   for (const imp of counts.imports) rows.push([`import ${imp.id}`, `${imp.status}, ${fmt(imp.rows)} rows`]);
   const callRows = [...calls].sort(([a], [b]) => a.localeCompare(b));
   let total = 0;

@@ -1,11 +1,10 @@
 /**
  * Rejected records are never silently dropped: each is counted by reason and written, whole, with its input line
  * and the reason, to the rejects file (JSONL), so it can be fixed and replayed. The file is data, not a log, so the
- * record keeps its phone (and is made readable by its owner only); the logs only ever show masked samples.
+ * record keeps its phone; the logs only ever show masked samples.
  */
-import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import type { RejectReason } from '../contact/coerce.js';
-import { ConfigError } from '../errors.js';
 import type { SyncCounts } from './counts.js';
 
 export interface Rejection {
@@ -19,26 +18,16 @@ export interface Rejection {
 
 export class RejectSink {
   private out?: WriteStream;
-  private failure?: Error;
   private written = 0;
   /** A few rejections kept for the log (masked when printed). */
   readonly samples: Rejection[] = [];
 
   constructor(
-    readonly path: string | undefined,
+    path: string | undefined,
     private readonly counts: SyncCounts,
   ) {
-    if (!path) return;
-    // Opened (and so emptied) at once, and synchronously: a file left by an earlier run must not pass for this
-    // run's rejects, and a path that cannot be opened fails here, naming the key, not later as a stream event.
-    let fd: number;
-    try {
-      fd = openSync(path, 'w', 0o600);
-    } catch (e) {
-      throw new ConfigError(`invalid config: rejects_file: cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    }
-    this.out = createWriteStream('', { fd });
-    this.out.on('error', (e) => (this.failure ??= e));
+    // Opened (and so emptied) at once: a file left by an earlier run must not pass for this run's rejects.
+    if (path) this.out = createWriteStream(path, { flags: 'w' });
   }
 
   add(r: Rejection) {
@@ -57,6 +46,5 @@ export class RejectSink {
     const out = this.out;
     if (!out) return;
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    if (this.failure) throw new Error(`writing the rejects file ${this.path}: ${this.failure.message}`);
   }
 }
