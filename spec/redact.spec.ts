@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { createLogger } from '../src/log.js';
+import { InputError } from '../src/errors.js';
 import { maskPhone, maskPhonesIn, scrubSecrets } from '../src/redact.js';
+import { MAX_LINE_CHARS, parseSingerLine } from '../src/singer/reader.js';
 
 describe('redaction', () => {
   it('masks phones to their last four digits', () => {
@@ -23,6 +25,18 @@ describe('redaction', () => {
       'import 12345678 ended; input line 12345678; phone_list_id: 20000000; expected <=195000000',
     );
     expect(maskPhonesIn('list 2002: contact 12155550123 refused, (215) 555-0123 too')).to.equal('list 2002: contact *******0123 refused, ******0123 too');
+  });
+
+  it('prints limits with separators, so they never pass for a phone', () => {
+    const err = (() => {
+      try {
+        parseSingerLine(' '.repeat(MAX_LINE_CHARS) + '{}', 7);
+      } catch (e) {
+        return e as InputError;
+      }
+    })();
+    expect(err).to.be.instanceOf(InputError);
+    expect(maskPhonesIn(err?.message ?? '')).to.equal('input line 7: line is longer than 16,777,216 characters');
   });
 
   it('removes secrets, and the logger applies both', () => {

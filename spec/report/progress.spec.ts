@@ -53,6 +53,7 @@ describe('progress', () => {
     const status = createStatusOutput(out);
     status.progress.step('writes', { unit: 'contacts', done: () => 1234, planned: () => 5000 });
     status.stop();
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     const drawn = /^\r(.*)\x1b\[K/.exec(out.text)?.[1] ?? '';
     expect(drawn).to.match(/^writes: 1,234 of 5,000 .*…$/);
     expect(drawn.length).to.be.at.most(29);
