@@ -1,7 +1,9 @@
 /**
  * Human output goes to stderr only: stdout is reserved for Singer messages.
- * Every line passes through phone masking, so a stray number in a message from Listrak cannot leak.
+ * Every line passes through phone masking, so a stray number in a message from Listrak cannot leak, and has its
+ * unprintable characters escaped, so input echoed in a message cannot act on the terminal.
  */
+import { printable } from './printable.js';
 import { maskPhonesIn, scrubSecrets } from './redact.js';
 
 export interface Logger {
@@ -24,7 +26,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const emit = (level: keyof typeof ORDER, msg: string) => {
     if (ORDER[level] < min) return;
-    const clean = scrubSecrets(maskPhonesIn(msg), opts.secrets?.() ?? []);
+    const clean = printable(scrubSecrets(maskPhonesIn(msg), opts.secrets?.() ?? []), Infinity, { keepNewlines: true });
     write(level === 'info' ? clean : `${level.toUpperCase()}: ${clean}`);
   };
   return {

@@ -13,7 +13,7 @@ export interface CliResult {
 }
 
 /** Start a binary; `done` settles when it exits (by itself or killed through `child`). */
-export function startCli(bin: string, args: string[], stdin = '', env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function startCli(bin: string, args: string[], stdin: string | Buffer = '', env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [resolve(repoRoot, 'dist/src/cli', bin), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
   const done = new Promise<CliResult>((resolvePromise, reject) => {
     let stdout = '';
@@ -28,6 +28,6 @@ export function startCli(bin: string, args: string[], stdin = '', env: Record<st
   return { child, done };
 }
 
-export function runCli(bin: string, args: string[], stdin = '', env: Record<string, string> = {}): Promise<CliResult> {
+export function runCli(bin: string, args: string[], stdin: string | Buffer = '', env: Record<string, string> = {}): Promise<CliResult> {
   return startCli(bin, args, stdin, env).done;
 }

@@ -9,6 +9,7 @@ import { tempDir } from './tmp.js';
 import { parseTargetConfig, type TargetConfig } from '../../src/config/target.js';
 import type { ListrakHttp } from '../../src/listrak/http.js';
 import { createListrakClient } from '../../src/listrak/client.js';
+import { retryLine } from '../../src/listrak/http.js';
 import { createLogger } from '../../src/log.js';
 import { runSync, type SyncResult } from '../../src/sync/run.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
@@ -72,7 +73,7 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
   const logger = createLogger({ level: 'debug', write: (l) => log.push(l), secrets: () => ref.secrets() });
   const { tokens, http, api } = createListrakClient(config, {
     retryBaseDelayMs: opts.retryBaseDelayMs ?? 5,
-    onRetry: (route, attempt, reason) => logger.warn(`${route}: retry ${attempt} after ${reason}`),
+    onRetry: (...retry) => logger.warn(retryLine(...retry)),
   });
   ref.secrets = () => tokens.secrets();
   const states: Record<string, unknown>[] = [];

@@ -155,3 +155,21 @@ export async function startSshd(): Promise<Sshd> {
       }),
   };
 }
+
+/**
+ * An sshd for the suite this is called in (started before its tests, stopped after them); without one the suite
+ * is skipped, or fails under CI. The returned function gives the running server.
+ */
+export function sshdForSuite(): () => Sshd {
+  let sshd: Sshd | undefined;
+  before(async function () {
+    const why = sshdUnavailable();
+    if (why) {
+      if (process.env.CI) throw new Error(`CI must run the SFTP specs: ${why}`);
+      this.skip();
+    }
+    sshd = await startSshd();
+  });
+  after(async () => sshd?.stop());
+  return () => sshd as Sshd;
+}

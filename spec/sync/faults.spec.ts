@@ -133,7 +133,7 @@ describe('audience sync under faults', () => {
     sandbox.faults.add({ operationId: 'Contact_PostContactListResource', status: 400, error: 'ERROR_INVALID_PARAMETER', message: `bad phone ${phone(12)}` });
     const run = await runTarget(sandbox, input());
     const text = [...run.log, run.result?.report ?? '', String(run.error ?? '')].join('\n');
-    expect(text).to.match(/updateContact: retry 1 after HTTP 503/);
+    expect(text).to.match(/updateContact: retry 1 of 5 after HTTP 503; waiting \d+\.\d s/);
     for (const secret of ['test-secret-value', ...sandbox.issuedTokens()]) expect(text).to.not.include(secret);
     for (let n = 1; n <= 12; n++) expect(text).to.not.include(phone(n));
   });

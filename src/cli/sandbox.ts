@@ -5,7 +5,7 @@
  * Prints one JSON line `{"url","authUrl","apiUrl"}` on stdout when listening; stops on SIGINT/SIGTERM.
  */
 import { readJsonFile } from '../config/target.js';
-import { EXIT } from '../errors.js';
+import { ConfigError, EXIT } from '../errors.js';
 import type { SandboxSeed } from '../sandbox/model.js';
 import { startSandbox } from '../sandbox/server.js';
 import { parseCli } from './args.js';
@@ -18,19 +18,27 @@ async function main(argv: string[]): Promise<number> {
     host: { type: 'string' },
     'latency-ms': { type: 'string' },
     'import-delay-ms': { type: 'string' },
+    debug: { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (values.help) {
-    process.stdout.write('Usage: listrak-sandbox [--seed FILE] [--port N] [--host H] [--latency-ms N] [--import-delay-ms N]\n');
+    process.stdout.write('Usage: listrak-sandbox [--seed FILE] [--port N] [--host H] [--latency-ms N] [--import-delay-ms N] [--debug]\n');
     return EXIT.ok;
   }
   const seed = values.seed ? (readJsonFile(values.seed, 'sandbox seed') as SandboxSeed) : {};
+  const host = values.host ?? '127.0.0.1';
+  const port = values.port ? wholeNumber('--port', values.port, 65535) : 0;
   const sandbox = await startSandbox({
     seed,
-    host: values.host ?? '127.0.0.1',
-    port: values.port ? Number(values.port) : 0,
-    latencyMs: values['latency-ms'] ? Number(values['latency-ms']) : 0,
-    importDelayMs: values['import-delay-ms'] ? Number(values['import-delay-ms']) : 200,
+    host,
+    port,
+    latencyMs: values['latency-ms'] ? wholeNumber('--latency-ms', values['latency-ms']) : 0,
+    importDelayMs: values['import-delay-ms'] ? wholeNumber('--import-delay-ms', values['import-delay-ms']) : 200,
+  }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'EADDRINUSE') throw new ConfigError(`--port ${port}: ${host}:${port} is already in use; choose another port (or 0 for any free one)`);
+    if (e.code === 'EACCES') throw new ConfigError(`--port ${port}: not allowed to listen on ${host}:${port}; choose a port above 1023`);
+    if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new ConfigError(`--host ${host}: not an address of this machine`);
+    throw e;
   });
   process.stdout.write(JSON.stringify({ url: sandbox.url, authUrl: sandbox.authUrl, apiUrl: sandbox.apiUrl }) + '\n');
   process.stderr.write(`listrak-sandbox listening on ${sandbox.url}\n`);
@@ -40,6 +48,12 @@ async function main(argv: string[]): Promise<number> {
   });
   await sandbox.close();
   return EXIT.ok;
+}
+
+function wholeNumber(option: string, text: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new ConfigError(`${option} must be a whole number from 0 to ${max}, not "${text}"`);
+  return n;
 }
 
 await runMain(() => main(process.argv.slice(2)));

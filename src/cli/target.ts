@@ -6,25 +6,35 @@
  */
 import { createReadStream, fstatSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { catalogAudience, checkTarget, PACKAGED_CATALOG } from '../check/target.js';
+import { assertUsablePaths, targetPaths } from '../config/paths.js';
 import { parseTargetConfig, readJsonFile, targetConfigSchema, type TargetConfig } from '../config/target.js';
 import { ConfigError, EXIT } from '../errors.js';
 import { createListrakClient, type ListrakClient } from '../listrak/client.js';
-import { createLogger } from '../log.js';
+import { retryLine } from '../listrak/http.js';
+import { createLogger, type Logger } from '../log.js';
+import { maskPhonesIn, scrubSecrets } from '../redact.js';
+import { createStatusOutput } from '../report/progress.js';
 import { runSync } from '../sync/run.js';
-import { rejectsPath } from '../report/rejects.js';
 import { createSingerWriter } from '../singer/writer.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { SandboxSeed } from '../sandbox/model.js';
 import { aboutText, packageVersion, parseCli } from './args.js';
-import { runMain } from './run.js';
+import { debugRequested, runMain } from './run.js';
 
 const HELP = `Usage: target-listrak-sms --config CONFIG [--dry-run] < singer.jsonl
+       target-listrak-sms --config CONFIG --check [--catalog CATALOG]
 
 Makes one Listrak SMS list mirror the audience stream read on stdin (Singer JSONL).
 
 Options:
   --config FILE       JSON config (see README "Configuration")
   --dry-run           read everything, write nothing, print the plan
+  --check             check the config against Listrak, one line per check, and stop (writes nothing)
+  --catalog FILE      with --check: the catalog whose audience schema decides the managed fields
+                      (default: the packaged catalog.json)
+  --debug             debug logging, and the stack trace of a failure
   --sandbox SEED      run against an embedded Listrak sandbox seeded from SEED (a demo; --config optional)
   --about             print what this target supports (--format json|markdown)
   --version           print the version
@@ -40,6 +50,9 @@ async function main(argv: string[]): Promise<number> {
   const { values } = parseCli(argv, {
     config: { type: 'string' },
     'dry-run': { type: 'boolean' },
+    check: { type: 'boolean' },
+    catalog: { type: 'string' },
+    debug: { type: 'boolean' },
     sandbox: { type: 'string' },
     about: { type: 'boolean' },
     format: { type: 'string' },
@@ -49,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
   if (values.help) return print(HELP);
   if (values.version) return print(`target-listrak-sms ${packageVersion()}`);
   if (values.about) return print(aboutText('target-listrak-sms', 'Singer target that makes one Listrak SMS list mirror an audience stream', targetConfigSchema, values.format ?? 'json', ['client_secret']));
+  if (values.catalog && !values.check) throw new ConfigError('--catalog goes with --check (a sync takes its fields from the SCHEMA in its input)');
+  if (values.check && values['dry-run']) throw new ConfigError('--check and --dry-run cannot be combined');
 
   let sandbox: Sandbox | undefined;
   let raw: Record<string, unknown> = {};
@@ -63,31 +78,53 @@ async function main(argv: string[]): Promise<number> {
   try {
     const config = parseTargetConfig(raw);
     secrets = [config.client_secret];
+    if (values.check) return await check(config, values.catalog ?? fileURLToPath(PACKAGED_CATALOG));
+    // Every file the run may write is checked before the first call.
+    assertUsablePaths(targetPaths(config));
     return await sync(config, values['dry-run'] ?? false);
   } finally {
     await sandbox?.close();
   }
 }
 
-async function sync(config: TargetConfig, dryRun: boolean): Promise<number> {
-  // The logger scrubs the secret and the current token; the client logs retries through it.
+/** The Listrak client, logging every retry (token endpoint included) through a logger that scrubs its secrets. */
+function clientWithLogger(config: TargetConfig, write?: (line: string) => void): { client: ListrakClient; logger: Logger } {
   const ref: { client?: ListrakClient } = {};
-  const logger = createLogger({ level: process.env.DEBUG ? 'debug' : 'info', secrets: () => ref.client?.tokens.secrets() ?? [config.client_secret] });
-  ref.client = createListrakClient(config, { onRetry: (route, attempt, reason) => logger.warn(`${route}: retry ${attempt} after ${reason}`) });
-  const { tokens, http, api } = ref.client;
+  const logger = createLogger({ level: debugRequested() ? 'debug' : 'info', secrets: () => ref.client?.tokens.secrets() ?? [config.client_secret], write });
+  ref.client = createListrakClient(config, { onRetry: (...retry) => logger.warn(retryLine(...retry)) });
+  return { client: ref.client, logger };
+}
+
+async function sync(config: TargetConfig, dryRun: boolean): Promise<number> {
+  // Log lines and progress share stderr: a live status line on a terminal, plain progress lines elsewhere.
+  const status = createStatusOutput(process.stderr);
+  const { client, logger } = clientWithLogger(config, status.line);
+  const { tokens, http, api } = client;
   try {
     // LISTRAK_SMS_REFERENCE_ONLY=1: the reference path alone, to compare with the fast path (or rule it out).
     const fastPath = process.env.LISTRAK_SMS_REFERENCE_ONLY !== '1';
-    const result = await runSync({ config, api, http, input: stdinStream(), writer: createSingerWriter(), logger, dryRun, fastPath });
+    const result = await runSync({ config, api, http, input: stdinStream(), writer: createSingerWriter(), logger, dryRun, fastPath, progress: status.progress });
+    status.stop();
     logger.info(`${dryRun ? 'dry run (nothing was written)' : 'report'}:\n${result.report}`);
-    if (result.counts.rejectedTotal() > 0) logger.info(`rejected records are in ${rejectsPath(config.rejects_file, dryRun)}`);
     if (result.counts.removalsWithheld) {
       logger.warn(`removals withheld (exit ${EXIT.withheld}): adds and updates were applied, nobody was unsubscribed`);
       return EXIT.withheld;
     }
     return EXIT.ok;
   } finally {
+    status.stop();
     secrets = tokens.secrets();
+  }
+}
+
+/** `--check`: one line per check on stdout; the exit code of the first failure. */
+async function check(config: TargetConfig, catalogPath: string): Promise<number> {
+  const audience = catalogAudience(catalogPath, config);
+  const { client } = clientWithLogger(config);
+  try {
+    return await checkTarget(config, client, { path: catalogPath, audience }, (line) => process.stdout.write(scrubSecrets(maskPhonesIn(line), client.tokens.secrets()) + '\n'));
+  } finally {
+    secrets = client.tokens.secrets();
   }
 }
 

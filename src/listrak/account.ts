@@ -6,8 +6,8 @@ import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js/max';
 import type { TargetConfig } from '../config/target.js';
 import { ListrakError } from '../errors.js';
 import { phoneContext, type PhoneContext } from '../contact/phone.js';
-import { isNotFound } from './codes.js';
-import type { PhoneList, SenderCode, SmsApi } from './sms.js';
+import { isCode, isNotFound } from './codes.js';
+import type { PhoneList, ProfileField, SenderCode, SmsApi } from './sms.js';
 
 export interface SenderCodeInfo {
   senderCode: SenderCode;
@@ -19,17 +19,36 @@ export interface SenderCodeInfo {
 /** The sender code, and from its country the default phone region. */
 export async function prepareSenderCode(api: SmsApi, config: TargetConfig): Promise<SenderCodeInfo> {
   const senderCode = await api.getSenderCode().catch((e: unknown) => {
-    if (isNotFound(e)) throw new ListrakError('ERROR_UNABLE_TO_LOCATE_RESOURCE', 404, `sender code ${config.sender_code_id} was not found: check sender_code_id`);
-    throw e;
+    throw senderCodeError(e, config.sender_code_id);
   });
   const region = pickRegion(config.default_region, senderCode?.country);
   return { senderCode, region, phone: phoneContext(region, config.allowed_countries) };
 }
 
+/**
+ * The sender code's profile fields. Listrak shows a disabled sender code when asked for it, so this is also where
+ * a disabled one is found out.
+ */
+export async function profileFields(api: SmsApi, config: TargetConfig): Promise<ProfileField[]> {
+  return api.getProfileFields().catch((e: unknown) => {
+    throw senderCodeError(e, config.sender_code_id);
+  });
+}
+
+/** Listrak's answers about the sender code itself, as what to fix. */
+function senderCodeError(e: unknown, id: number): unknown {
+  if (isNotFound(e)) return new ListrakError('ERROR_UNABLE_TO_LOCATE_RESOURCE', 404, `sender code ${id} was not found: check sender_code_id`, (e as ListrakError).route);
+  if (isCode(e, 'ERROR_SENDER_CODE_DISABLED')) return new ListrakError('ERROR_SENDER_CODE_DISABLED', 400, `sender code ${id} is disabled in Listrak: enable it or fix sender_code_id`, (e as ListrakError).route);
+  return e;
+}
+
 /** A list that must exist under the sender code and be active; `key` names the config key for the message. */
 export async function activeList(api: SmsApi, config: TargetConfig, listId: number, key: string): Promise<PhoneList> {
   const list = await api.getList(listId).catch((e: unknown) => {
-    if (isNotFound(e)) throw new ListrakError('ERROR_INVALID_LIST_ID', 404, `list ${listId} was not found under sender code ${config.sender_code_id}: check ${key}`);
+    if (isNotFound(e) || isCode(e, 'ERROR_INVALID_LIST_ID')) {
+      throw new ListrakError('ERROR_INVALID_LIST_ID', 404, `list ${listId} does not exist under sender code ${config.sender_code_id}: check ${key} and sender_code_id`, 'getList');
+    }
+    if (isCode(e, 'ERROR_LIST_INACTIVE')) throw new ListrakError('ERROR_LIST_INACTIVE', 400, `list ${listId} is inactive in Listrak: activate it or fix ${key}`, 'getList');
     throw e;
   });
   if (!list || typeof list.phoneListId !== 'number') throw new ListrakError('BAD_RESPONSE', 200, `Listrak returned no list for id ${listId}`);

@@ -2,8 +2,9 @@
  * OAuth2 client-credentials tokens for Listrak: cached, refreshed ahead of expiry, and fetched by one request at a
  * time however many callers need a token at once (single flight).
  */
-import axios, { type AxiosInstance } from 'axios';
+import axios, { type AxiosError, type AxiosInstance } from 'axios';
 import { ListrakError } from '../errors.js';
+import { failureReason, shownUrl, type RetryListener } from './http.js';
 import { sleep } from './limiter.js';
 
 export interface TokenProviderOptions {
@@ -16,6 +17,21 @@ export interface TokenProviderOptions {
   refreshMarginS?: number;
   http?: AxiosInstance;
   now?: () => number;
+  /** Told of each retry of the token request, as the API's retries are. */
+  onRetry?: RetryListener;
+  /** Base of the exponential backoff; tests shorten it. */
+  retryBaseDelayMs?: number;
+}
+
+/** A failed token request, with the few words a retry line shows. */
+interface TokenFailure extends ListrakError {
+  reason?: string;
+}
+
+function tokenFailure(code: string, status: number | undefined, message: string, reason?: string): TokenFailure {
+  const e: TokenFailure = new ListrakError(code, status, message, 'token');
+  e.reason = reason;
+  return e;
 }
 
 interface CachedToken {
@@ -64,7 +80,9 @@ export class TokenProvider {
       } catch (err) {
         const retryable = err instanceof ListrakError && (err.code === 'NETWORK' || (err.status !== undefined && err.status >= 500) || err.status === 429);
         if (!retryable || attempt >= this.opts.maxRetries) throw err;
-        await sleep(Math.min(30_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2));
+        const wait = Math.min(30_000, (this.opts.retryBaseDelayMs ?? 250) * 2 ** attempt) * (0.5 + Math.random() / 2);
+        this.opts.onRetry?.('token', attempt + 1, (err as TokenFailure).reason ?? err.code, wait, this.opts.maxRetries);
+        await sleep(wait);
       }
     }
   }
@@ -84,7 +102,8 @@ export class TokenProvider {
         validateStatus: () => true,
       });
     } catch (e) {
-      throw new ListrakError('NETWORK', undefined, `cannot reach the Listrak token endpoint ${this.opts.authUrl}: ${(e as Error).message}`, 'token');
+      const reason = failureReason(e as AxiosError, this.opts.timeoutMs);
+      throw tokenFailure('NETWORK', undefined, `cannot reach the Listrak token endpoint ${shownUrl(this.opts.authUrl)} (${reason}): check auth_url and the network`, reason);
     }
     if (res.status === 400 || res.status === 401 || res.status === 403) {
       throw new ListrakError(
@@ -94,10 +113,14 @@ export class TokenProvider {
         'token',
       );
     }
-    if (res.status !== 200) throw new ListrakError(`HTTP_${res.status}`, res.status, `the Listrak token endpoint answered HTTP ${res.status}`, 'token');
+    // Any 404 here is the URL's: the token endpoint has no ids in its path.
+    if (res.status === 404) {
+      throw tokenFailure('HTTP_404', 404, `no token endpoint at ${shownUrl(this.opts.authUrl)} (HTTP 404): check auth_url`);
+    }
+    if (res.status !== 200) throw tokenFailure(`HTTP_${res.status}`, res.status, `the Listrak token endpoint ${shownUrl(this.opts.authUrl)} answered HTTP ${res.status}`, `HTTP ${res.status}`);
     const data = res.data as { access_token?: unknown; expires_in?: unknown };
     if (typeof data?.access_token !== 'string' || data.access_token.length === 0) {
-      throw new ListrakError('BAD_TOKEN_RESPONSE', res.status, 'the Listrak token endpoint answered without an access_token', 'token');
+      throw tokenFailure('BAD_TOKEN_RESPONSE', res.status, `${shownUrl(this.opts.authUrl)} answered without an access_token: check auth_url`);
     }
     const expiresIn = typeof data.expires_in === 'number' && data.expires_in > 0 ? data.expires_in : 3600;
     const margin = Math.min(this.opts.refreshMarginS ?? 60, expiresIn / 10);

@@ -1,7 +1,7 @@
 /** Builds the Listrak client stack (tokens → HTTP layer → typed SMS routes) from a target config. */
 import type { TargetConfig } from '../config/target.js';
 import { TokenProvider } from './auth.js';
-import { ListrakHttp } from './http.js';
+import { ListrakHttp, type RetryListener } from './http.js';
 import { SmsApi } from './sms.js';
 
 export interface ListrakClient {
@@ -12,7 +12,7 @@ export interface ListrakClient {
 
 export function createListrakClient(
   config: TargetConfig,
-  extra: { onRetry?: (route: string, attempt: number, reason: string) => void; retryBaseDelayMs?: number } = {},
+  extra: { onRetry?: RetryListener; retryBaseDelayMs?: number } = {},
 ): ListrakClient {
   const tokens = new TokenProvider({
     authUrl: config.auth_url,
@@ -20,6 +20,8 @@ export function createListrakClient(
     clientSecret: config.client_secret,
     timeoutMs: config.request_timeout_ms,
     maxRetries: config.max_retries,
+    onRetry: extra.onRetry,
+    retryBaseDelayMs: extra.retryBaseDelayMs,
   });
   const http = new ListrakHttp({
     apiUrl: config.api_url,

@@ -32,9 +32,15 @@ export function isCode(err: unknown, ...codes: readonly string[]): boolean {
   return err instanceof ListrakError && codes.includes(err.code);
 }
 
-/** Get Contact's "no such number on this sender code". */
+/**
+ * Listrak's "an id in this route was not found" (Get Contact's "no such number on this sender code"). A 404 without
+ * Listrak's error envelope, or its "no such route", is a wrong api_url or auth_url instead, never a missing id.
+ */
 export function isNotFound(err: unknown): boolean {
-  return err instanceof ListrakError && (err.code === 'ERROR_UNABLE_TO_LOCATE_RESOURCE' || err.status === 404);
+  if (!(err instanceof ListrakError)) return false;
+  if (err.code === 'ERROR_UNABLE_TO_LOCATE_RESOURCE') return true;
+  // Another of Listrak's codes with a 404 (its statuses are mostly undocumented) still names a missing resource.
+  return err.status === 404 && err.code.startsWith('ERROR_') && err.code !== 'ERROR_UNKNOWN_ROUTE';
 }
 
 /** A clearer message for the errors that stop a run. */
@@ -48,6 +54,8 @@ export function explainFatal(err: ListrakError, ids: { senderCodeId: number; lis
       return `sender code ${ids.senderCodeId} is disabled in Listrak`;
     case 'ERROR_INVALID_CREDENTIALS':
     case 'ERROR_UNAUTHORIZED':
+      // The token endpoint's refusal already says what to check; an API 401 does not.
+      if (/check client_id/.test(err.message)) return err.message;
       return `${err.message} (check client_id/client_secret, that the integration is active and of type SMS, and its IP allow-list)`;
     default:
       return err.message;

@@ -12,6 +12,7 @@ import https from 'node:https';
 import axios, { type AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import axiosRetry, { exponentialDelay, isNetworkError } from 'axios-retry';
 import { ListrakError } from '../errors.js';
+import { printable } from '../printable.js';
 import { maskPhonesIn } from '../redact.js';
 import type { TokenProvider } from './auth.js';
 import { RateLimiter, Semaphore } from './limiter.js';
@@ -25,8 +26,11 @@ export interface HttpOptions {
   maxRetries: number;
   /** Base of the exponential backoff; tests shorten it. */
   retryBaseDelayMs?: number;
-  onRetry?: (route: string, attempt: number, reason: string) => void;
+  onRetry?: RetryListener;
 }
+
+/** Told of each retry before its wait: the route, which retry of how many, why (`HTTP 503`, `timeout`…) and the wait. */
+export type RetryListener = (route: string, attempt: number, reason: string, waitMs: number, maxRetries: number) => void;
 
 export interface CallOptions {
   params?: Record<string, string | number | boolean | undefined>;
@@ -67,6 +71,8 @@ export class CallCounter {
 
 interface RouteConfig extends AxiosRequestConfig {
   route?: string;
+  /** The wait before the retry about to be made (set by retryDelay, read by onRetry). */
+  retryWaitMs?: number;
 }
 
 export class ListrakHttp {
@@ -99,12 +105,16 @@ export class ListrakHttp {
       retries: opts.maxRetries,
       retryCondition: (err) => isNetworkError(err) || isTimeout(err) || err.response?.status === 429 || (err.response?.status ?? 0) >= 500,
       // exponentialDelay adds up to 20% jitter; Retry-After, when sent, wins (axios-retry reads it itself).
-      retryDelay: (count, err) => Math.min(60_000, exponentialDelay(count, err, base)),
+      retryDelay: (count, err) => {
+        const wait = Math.min(60_000, exponentialDelay(count, err, base));
+        if (err.config) (err.config as RouteConfig).retryWaitMs = wait;
+        return wait;
+      },
       shouldResetTimeout: true,
       onRetry: (count, err, config) => {
         const route = (config as RouteConfig).route ?? 'unknown';
         this.counter.add(this.counter.retries, route);
-        opts.onRetry?.(route, count, err.response ? `HTTP ${err.response.status}` : (err.code ?? err.message));
+        opts.onRetry?.(route, count, failureReason(err, opts.timeoutMs), (config as RouteConfig).retryWaitMs ?? 0, opts.maxRetries);
       },
     });
   }
@@ -122,7 +132,7 @@ export class ListrakHttp {
         res = await this.send(route, method, path, options, token);
       }
       if (res.status >= 200 && res.status < 300) return res.data as T;
-      throw toListrakError(route, res.status, decodeBody(res.data));
+      throw toListrakError(route, res.status, decodeBody(res.data), this.urlOf(path, options));
     });
   }
 
@@ -146,12 +156,58 @@ export class ListrakHttp {
       return await this.axios.request(config);
     } catch (e) {
       const err = e as AxiosError;
-      if (err.response) throw toListrakError(route, err.response.status, decodeBody(err.response.data));
-      const failure = new ListrakError('NETWORK', undefined, `${route}: cannot reach Listrak (${err.code ?? err.message})`, route);
+      if (err.response) throw toListrakError(route, err.response.status, decodeBody(err.response.data), this.urlOf(path, options));
+      // A connection never made points at the setting (or the network); one dropped midway does not.
+      const hint = err.code && NEVER_SENT.has(err.code) ? ': check api_url and the network' : '';
+      const failure = new ListrakError('NETWORK', undefined, `${route}: cannot reach Listrak at ${shownUrl(this.opts.apiUrl)} (${failureReason(err, this.opts.timeoutMs)})${hint}`, route);
       failure.networkCode = err.code;
       throw failure;
     }
   }
+
+  /** The URL a call went to, as it may be shown (no query string, no credentials). */
+  private urlOf(path: string, options: CallOptions): WrongUrlHint {
+    return { key: 'api_url', configured: this.opts.apiUrl, tried: options.absoluteUrl ?? this.opts.apiUrl.replace(/\/+$/, '') + path };
+  }
+}
+
+/** The log line for one retry: `getMembers: retry 2 of 5 after HTTP 503; waiting 1.2 s`. */
+export function retryLine(route: string, attempt: number, reason: string, waitMs: number, maxRetries: number): string {
+  return `${route}: retry ${attempt} of ${maxRetries} after ${reason}; waiting ${(waitMs / 1000).toFixed(1)} s`;
+}
+
+/** Why an attempt failed, in a few words: `HTTP 503`, `timeout after 30 s`, `ECONNREFUSED`. */
+export function failureReason(err: AxiosError, timeoutMs: number): string {
+  if (err.response) return `HTTP ${err.response.status}`;
+  if (isTimeout(err)) return `no answer within ${(timeoutMs / 1000).toLocaleString('en-US')} s`;
+  return err.code ?? err.message;
+}
+
+/** Which setting a URL came from, for a message that points at it when the server says the path does not exist. */
+export interface WrongUrlHint {
+  key: 'api_url' | 'auth_url';
+  configured: string;
+  tried: string;
+}
+
+/** A URL as it may appear in a message: no user or password, no query string or fragment (they may hold secrets). */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return url.replace(/[?#].*$/, '');
+  }
+}
+
+/**
+ * A 404 that is not Listrak saying an id in a valid route was not found: no Listrak error envelope (another server,
+ * or a path no Listrak route has), or Listrak's own "no such route". The URL setting is wrong, not an id.
+ */
+export function isWrongPath(status: number, body: unknown): boolean {
+  if (status !== 404) return false;
+  const error = body && typeof body === 'object' ? (body as { error?: unknown }).error : undefined;
+  return typeof error !== 'string' || !error.startsWith('ERROR_') || error === 'ERROR_UNKNOWN_ROUTE';
 }
 
 /** A raw (Buffer) answer read as JSON where it is JSON, else as text: error bodies are branched on either way. */
@@ -169,9 +225,12 @@ function isTimeout(err: AxiosError): boolean {
   return err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT';
 }
 
-export function toListrakError(route: string, status: number, body: unknown): ListrakError {
+export function toListrakError(route: string, status: number, body: unknown, url?: WrongUrlHint): ListrakError {
   const b = (body && typeof body === 'object' ? body : {}) as { error?: unknown; message?: unknown };
   const code = typeof b.error === 'string' && b.error.startsWith('ERROR_') ? b.error : `HTTP_${status}`;
-  const detail = typeof b.message === 'string' ? b.message : typeof body === 'string' ? body.slice(0, 200) : '';
+  if (url && isWrongPath(status, body)) {
+    return new ListrakError(code, status, maskPhonesIn(`${route}: no such route at ${shownUrl(url.tried)} (HTTP 404): check ${url.key} (now ${shownUrl(url.configured)})`), route);
+  }
+  const detail = typeof b.message === 'string' ? b.message : typeof body === 'string' ? printable(body, 200) : '';
   return new ListrakError(code, status, maskPhonesIn(`${route}: Listrak answered HTTP ${status} ${code}${detail ? `: ${detail}` : ''}`), route);
 }

@@ -208,6 +208,11 @@ export class SmsApi {
     return id;
   }
 
+  /** The list's transactional message shells (one answer: the route takes no paging parameters). */
+  async getTransactionalMessages(listId: number): Promise<TransactionalMessage[]> {
+    return page<TransactionalMessage>(await this.http.call('getTransactionalMessages', 'GET', `${this.sc}/PhoneList/${listId}/TransactionalMessage`)).data;
+  }
+
   async getTransactionalMessage(listId: number, messageId: number): Promise<TransactionalMessage> {
     return single<TransactionalMessage>(await this.http.call('getTransactionalMessage', 'GET', `${this.sc}/PhoneList/${listId}/TransactionalMessage/${messageId}`));
   }

@@ -63,7 +63,17 @@ export class SyncCounts {
 
 export const fmt = (n: number) => n.toLocaleString('en-US');
 
-export function formatReport(counts: SyncCounts, calls: Map<string, number>, retries: Map<string, number>, elapsedMs: number, dryRun: boolean): string {
+/** Reject reasons shown by name in the report; the rest are summed in one row. */
+const TOP_REASONS = 5;
+
+export function formatReport(
+  counts: SyncCounts,
+  calls: Map<string, number>,
+  retries: Map<string, number>,
+  elapsedMs: number,
+  dryRun: boolean,
+  where: { rejectsFile?: string } = {},
+): string {
   const rows: [string, string][] = [];
   rows.push(['audience records', fmt(counts.records)]);
   rows.push(['list members before', fmt(counts.members)]);
@@ -90,7 +100,12 @@ export function formatReport(counts: SyncCounts, calls: Map<string, number>, ret
   if (rm.marked_managed) rows.push(['marked managed', fmt(rm.marked_managed)]);
   if (counts.removalsWithheld) rows.push(['removals withheld', counts.removalsWithheld]);
   rows.push(['rejected', fmt(counts.rejectedTotal())]);
-  for (const [reason, n] of [...counts.rejected].sort()) rows.push([`  ${reason}`, fmt(n)]);
+  // The commonest reasons first: what to fix first.
+  const reasons = [...counts.rejected].sort(([a, m], [b, n]) => n - m || a.localeCompare(b));
+  for (const [reason, n] of reasons.slice(0, TOP_REASONS)) rows.push([`  ${reason}`, fmt(n)]);
+  const others = reasons.slice(TOP_REASONS);
+  if (others.length) rows.push([`  ${others.length} other reasons`, fmt(others.reduce((sum, [, n]) => sum + n, 0))]);
+  if (counts.rejectedTotal() > 0 && where.rejectsFile) rows.push(['rejects file', where.rejectsFile]);
   for (const imp of counts.imports) rows.push([`import ${imp.id}`, `${imp.status}, ${fmt(imp.rows)} rows`]);
   const callRows = [...calls].sort(([a], [b]) => a.localeCompare(b));
   let total = 0;

@@ -198,7 +198,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return send(res, status, apiError(status, code, fault.message ?? 'Injected fault.'), headers);
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  // A port in use (or not ours to take) rejects here, for the caller to report, instead of an unhandled 'error'.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const addr = server.address() as AddressInfo;
   const base = `http://${addr.address}:${addr.port}`;
   return {

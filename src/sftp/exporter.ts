@@ -7,6 +7,7 @@ import type { ExportConfig, FileKind } from '../config/export.js';
 import type { Logger } from '../log.js';
 import { RejectSink } from '../report/rejects.js';
 import { fmt, SyncCounts } from '../report/counts.js';
+import { noProgress, type ProgressSink } from '../report/progress.js';
 import { readSinger } from '../singer/reader.js';
 import type { SingerWriter } from '../singer/writer.js';
 import { RowMapper } from './rows.js';
@@ -23,6 +24,8 @@ export interface ExportDeps {
   logger: Logger;
   mode: ExportMode;
   now?: Date;
+  /** Told which step the export is in (report/progress.ts). */
+  progress?: ProgressSink;
 }
 
 export interface ExportResult {
@@ -43,11 +46,15 @@ export async function runExport(deps: ExportDeps): Promise<ExportResult> {
   const dryRows = new Map<FileKind, number>();
   const ignored = new Map<string, number>();
   let tapState: unknown;
+  const progress = deps.progress ?? noProgress;
+  let records = 0;
+  progress.step('read', { unit: 'records', done: () => records });
 
   try {
     for await (const msg of readSinger(deps.input)) {
       if (msg.type === 'STATE') tapState = msg.value;
       if (msg.type !== 'RECORD') continue;
+      records++;
       const kind = config.streams[msg.stream];
       if (!kind) {
         ignored.set(msg.stream, (ignored.get(msg.stream) ?? 0) + 1);
@@ -76,7 +83,11 @@ export async function runExport(deps: ExportDeps): Promise<ExportResult> {
   const files = staged.map((f) => ({ kind: f.spec.kind, name: f.name, path: f.path, rows: f.rows, bytes: f.bytes, truncated: f.truncated }));
   for (const f of files) logger.info(`staged: ${f.path} (${fmt(f.rows)} rows, ${fmt(f.bytes)} bytes${f.truncated ? `, ${fmt(f.truncated)} values truncated` : ''})`);
 
-  if (mode === 'upload' && files.length) await uploadFiles(files.map((f) => ({ localPath: f.path, name: f.name, size: f.bytes })), config, logger);
+  if (mode === 'upload' && files.length) {
+    let placed = 0;
+    progress.step('upload', { unit: 'files', done: () => placed, planned: () => files.length });
+    await uploadFiles(files.map((f) => ({ localPath: f.path, name: f.name, size: f.bytes })), config, logger, () => placed++);
+  }
   if (mode !== 'dry-run') {
     const progress = { listrak_sftp_export: { mode, files: files.map(({ kind, name, rows }) => ({ kind, name, rows })), rejected: counts.rejectedTotal() } };
     deps.writer.state(tapState !== null && typeof tapState === 'object' && !Array.isArray(tapState) ? { ...tapState, ...progress } : tapState === undefined ? progress : { tap_state: tapState, ...progress });

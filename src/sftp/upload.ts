@@ -25,14 +25,17 @@ export function sha256Fingerprint(key: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
 }
 
-class HostKeyMismatch extends ConfigError {}
-class AuthFailure extends ConfigError {}
+/** The server's host key is not the pinned one. */
+export class HostKeyMismatch extends ConfigError {}
+/** The server refused the login. */
+export class AuthFailure extends ConfigError {}
 
-export async function uploadFiles(items: UploadItem[], config: ExportConfig, logger: Logger): Promise<void> {
+/** Upload every item; `onPlaced` hears each file once it is in place under its final name. */
+export async function uploadFiles(items: UploadItem[], config: ExportConfig, logger: Logger, onPlaced?: () => void): Promise<void> {
   const pending = [...items];
   for (let attempt = 0; pending.length > 0; attempt++) {
     try {
-      await uploadOnce(pending, config, logger);
+      await uploadOnce(pending, config, logger, onPlaced);
     } catch (e) {
       if (e instanceof ConfigError || attempt >= config.max_retries) throw e;
       const wait = config.retry_base_delay_ms * 2 ** attempt * (0.8 + Math.random() * 0.4);
@@ -42,8 +45,11 @@ export async function uploadFiles(items: UploadItem[], config: ExportConfig, log
   }
 }
 
-/** One connection: uploads files from the front of `pending`, removing each once it is in place. */
-async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: Logger): Promise<void> {
+/**
+ * A connection whose host key matched the pinned one (or was knowingly not checked) and whose login was accepted.
+ * `onHostKey` hears the key the server presented, before it is judged.
+ */
+export async function connectSftp(config: ExportConfig, onHostKey?: (fingerprint: string) => void): Promise<SftpClient> {
   const sftp = new SftpClient('listrak-sftp-export');
   let presented: string | undefined;
   try {
@@ -59,6 +65,7 @@ async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: L
         retries: 0,
         hostVerifier: (key: Buffer) => {
           presented = sha256Fingerprint(key);
+          onHostKey?.(presented);
           return config.allow_unknown_host_key || presented === config.host_key_sha256;
         },
       })
@@ -69,9 +76,21 @@ async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: L
         if (/authentication methods failed|authentication failed/i.test(e.message)) {
           throw new AuthFailure(`SFTP login as ${config.username} to ${config.host}:${config.port} was refused: check username, password or private_key_path/passphrase`);
         }
-        if (/passphrase|Encrypted private/i.test(e.message)) throw new ConfigError(`cannot read private_key_path ${config.private_key_path}: ${e.message}`);
+        if (/passphrase|Encrypted private/i.test(e.message)) throw new ConfigError(`invalid config: private_key_path: cannot read ${config.private_key_path}: ${e.message}`);
         throw e;
       });
+    return sftp;
+  } catch (e) {
+    await sftp.end().catch(() => {});
+    throw e;
+  }
+}
+
+/** One connection: uploads files from the front of `pending`, removing each once it is in place. */
+async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: Logger, onPlaced?: () => void): Promise<void> {
+  let presented: string | undefined;
+  const sftp = await connectSftp(config, (key) => (presented = key));
+  try {
     if (config.allow_unknown_host_key) logger.warn(`upload: host key not checked (allow_unknown_host_key); ${config.host} presented ${presented}`);
     while (pending.length > 0) {
       const item = pending[0] as UploadItem;
@@ -84,6 +103,7 @@ async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: L
       await sftp.posixRename(temporary, final);
       logger.info(`upload: ${final} in place (${item.size.toLocaleString('en-US')} bytes)`);
       pending.shift();
+      onPlaced?.();
     }
   } finally {
     await sftp.end().catch(() => {});

@@ -19,7 +19,7 @@ export class LineTooLong extends Error {
     readonly limitBytes: number,
     readonly line?: number,
   ) {
-    super(`line is longer than ${limitBytes} bytes`);
+    super(`line is longer than ${limitBytes.toLocaleString('en-US')} bytes`);
   }
 }
 

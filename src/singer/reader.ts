@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { InputError } from '../errors.js';
+import { printable } from '../printable.js';
 import { LineReader, LineTooLong } from './lines.js';
 import { singerMessage, type Numbered, type SingerMessage } from './messages.js';
 
@@ -13,12 +14,13 @@ export const MAX_LINE_CHARS = 16 * 1024 * 1024;
 
 export function parseSingerLine(text: string, line: number): Numbered<SingerMessage> | undefined {
   if (text.length === 0 || text.trim().length === 0) return undefined;
-  if (text.length > MAX_LINE_CHARS) throw new InputError(line, `line is longer than ${MAX_LINE_CHARS} characters`);
+  if (text.length > MAX_LINE_CHARS) throw new InputError(line, `line is longer than ${MAX_LINE_CHARS.toLocaleString('en-US')} characters`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new InputError(line, `malformed JSON (${(e as Error).message})`);
+    // The parser's message quotes the line: shown escaped and cut short (binary input must not reach a terminal).
+    throw new InputError(line, `malformed JSON (${printable((e as Error).message, 160)})`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError(line, 'a Singer message must be a JSON object');
   const obj = value as Record<string, unknown>;
@@ -33,7 +35,7 @@ export function parseSingerLine(text: string, line: number): Numbered<SingerMess
   const parsed = singerMessage.safeParse(obj);
   if (!parsed.success) {
     const known = ['SCHEMA', 'RECORD', 'STATE', 'ACTIVATE_VERSION', 'BATCH'];
-    if (!known.includes(obj.type)) throw new InputError(line, `unknown message type "${obj.type}"`);
+    if (!known.includes(obj.type)) throw new InputError(line, `unknown message type "${printable(obj.type, 40)}"`);
     const issue = parsed.error.issues[0];
     throw new InputError(line, `invalid ${obj.type} message: ${issue ? `${issue.path.join('.') || '(message)'}: ${issue.message}` : 'invalid'}`);
   }
@@ -65,6 +67,8 @@ export class SingerReader implements AsyncIterableIterator<Numbered<SingerMessag
         throw e;
       }
       if (text === undefined) return { done: true, value: undefined };
+      // A UTF-8 byte order mark (some Windows tools write one) is not part of the first message.
+      if (this.lines.line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       const msg = parseSingerLine(text, this.lines.line);
       if (msg) return { done: false, value: msg };
     }

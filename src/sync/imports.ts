@@ -64,14 +64,15 @@ export class ContactImporter {
     this.started.push({ id, rows });
   }
 
-  /** Start the last file and wait for every import to end. */
-  async finish(onStatus?: (id: number, status: string) => void): Promise<ImportResult[]> {
+  /** Start the last file and wait for every import to end; `onPoll` hears each status read on the way. */
+  async finish(onStatus?: (id: number, status: string) => void, onPoll?: (id: number, status: string) => void): Promise<ImportResult[]> {
     await this.startFile();
     const results: ImportResult[] = [];
     for (const { id, rows } of this.started) {
       const deadline = Date.now() + this.opts.timeoutMs;
       for (;;) {
         const s = await this.api.getImport(id);
+        onPoll?.(id, s?.status ?? 'unknown');
         // Listrak does not document its status values; an end date is the one reliable sign of completion.
         if (s?.endDate) {
           const status = s.status ?? 'Ended';

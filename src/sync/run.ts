@@ -37,6 +37,7 @@ import { MembersParser } from '../fast/members-parser.js';
 import { RejectSink, rejectsPath } from '../report/rejects.js';
 import { readSenderKnowledge } from './sender-knowledge.js';
 import { fmt, formatReport, SyncCounts } from '../report/counts.js';
+import { noProgress, type Measure, type ProgressSink } from '../report/progress.js';
 import { WriteSpool } from './spool.js';
 
 export interface SyncDeps {
@@ -52,6 +53,8 @@ export interface SyncDeps {
    * fast path must give the same outcome; specs compare the two, and LISTRAK_SMS_REFERENCE_ONLY=1 selects this.
    */
   fastPath?: boolean;
+  /** Told which step the run is in and how to count it (report/progress.ts). */
+  progress?: ProgressSink;
 }
 
 export type Phase = 'prepare' | 'members' | 'audience' | 'updates' | 'unsubscribe' | 'transactional' | 'done';
@@ -100,7 +103,26 @@ class Run {
   }
 
   private report(): string {
-    return formatReport(this.counts, this.deps.http.counter.calls, this.deps.http.counter.retries, performance.now() - this.started, this.dryRun);
+    return formatReport(this.counts, this.deps.http.counter.calls, this.deps.http.counter.retries, performance.now() - this.started, this.dryRun, { rejectsFile: rejectsPath(this.deps.config.rejects_file, this.dryRun) });
+  }
+
+  /** Progress: the step the run is in now. */
+  private step(name: string, measure: Measure = this.callsFromNow()) {
+    (this.deps.progress ?? noProgress).step(name, measure);
+  }
+
+  /** Progress of the transactional step; returns what counts each text handled. */
+  private textsStep(planned?: number): () => void {
+    let done = 0;
+    this.step('transactional', { unit: 'texts', done: () => done, ...(planned === undefined ? {} : { planned: () => planned }) });
+    return () => done++;
+  }
+
+  /** A step counted by the API calls it makes (one with no count of its own, such as prepare). */
+  private callsFromNow(): Measure {
+    const counter = this.deps.http.counter;
+    const base = counter.total();
+    return { unit: 'calls', done: () => counter.total() - base };
   }
 
   /** Done: only now is the tap's own state safe to pass on. */
@@ -114,6 +136,7 @@ class Run {
 
   async execute(): Promise<SyncResult> {
     const { config } = this.deps;
+    this.step('prepare');
     const stale = WriteSpool.removeStale();
     if (stale) this.deps.logger.info(`removed ${stale} temporary folder(s) left by runs that were killed`);
     const spool = new WriteSpool();
@@ -147,8 +170,9 @@ class Run {
     const sender = await prepareSenderCode(api, config);
     const { sender: tx, journal } = await openSender(api, config, sender.region, this.counts, rejects);
     this.phaseDone('prepare', `sender code ${config.sender_code_id} (${sender.region}), transactional list ${config.transactional_phone_list_id}, journal ${config.journal_path}`);
+    const texts = this.textsStep();
     try {
-      await sendBatches(tx, transactionalBatches(head.messages, config.transactional_stream, config.batch_size, (v) => (this.tapState = v)), config.max_concurrency);
+      await sendBatches(tx, transactionalBatches(head.messages, config.transactional_stream, config.batch_size, (v) => (this.tapState = v)), config.max_concurrency, texts);
     } finally {
       journal.close();
     }
@@ -200,11 +224,16 @@ class Run {
 
     // 2. members, read on the other core while 3. the audience is read and diffed (diff.ts).
     const members = new AbortController();
+    const read = { pages: 0, members: 0 };
+    this.step('members', { unit: 'pages', done: () => read.pages, detail: () => `${fmt(read.members)} members, ${fmt(counts.records)} audience records read` });
     const memberIndex = readMembers(parser, api, list.phoneListId, config.page_size, { planInput, region: prepared.region, scan: this.deps.fastPath !== false }, members.signal, (n) => {
+      read.pages++;
+      read.members = n;
       if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
     }).then((index) => {
       counts.members = index.size + index.unmatchable.length;
       this.phaseDone('members', `${fmt(counts.members)} current members indexed (${(index.bytes() / 1048576).toFixed(1)} MiB)`);
+      this.step('audience', { unit: 'records', done: () => counts.records });
       return index;
     });
     // A failed members read stops the audience read at once, with the members' error.
@@ -272,6 +301,8 @@ class Run {
     const marker = managed
       ? new ContactImporter(api, { ...plan, system: [], custom: [{ property: '', field: managed, type: FIELD_TYPES.checkbox, maxLength: null }] }, { ...importOpts, runId: `${this.runId}-managed` }, () => counts.writes.import++)
       : undefined;
+    // New phones looked for on the sender code's other lists (sender-knowledge.ts).
+    this.step('sender lists');
     const knowledge = await readSenderKnowledge(api, { listId: list.phoneListId, newKeys: planned.newKeys, plan, region: prepared.region, pageSize: config.page_size });
     counts.readsForNew.list_pages = knowledge.calls;
     if (knowledge.calls) logger.info(`audience: ${fmt(knowledge.known.size)} of ${fmt(counts.planned.new)} new phones found on the sender code's other lists (${fmt(knowledge.calls)} reads)`);
@@ -287,7 +318,11 @@ class Run {
       batchSize: config.batch_size,
       known: knowledge.known,
       adaptive: { createFirst: knowledge.calls > 0, created: 0, found: 0 },
+      onHandled: () => handled++,
     };
+    let handled = 0;
+    const toWrite = spool.count('update') + spool.count('new');
+    this.step('writes', { unit: 'contacts', done: () => handled, planned: () => toWrite });
     const writesStart = performance.now();
     await applyWrites(ctx, spool);
     counts.phaseSeconds.writes = Number(((performance.now() - writesStart) / 1000).toFixed(3));
@@ -299,21 +334,29 @@ class Run {
     );
 
     // 4. updates (bulk custom fields)
-    const onStatus = (id: number, status: string) => logger.info(`updates: import ${id} ended: ${status}`);
-    const imports = [...(await importer.finish(onStatus)), ...((await marker?.finish(onStatus)) ?? [])];
+    const polled = { ended: 0, last: '' };
+    this.step('updates', { unit: 'imports ended', done: () => polled.ended, planned: () => counts.writes.import, detail: () => polled.last || undefined });
+    const onStatus = (id: number, status: string) => {
+      polled.ended++;
+      logger.info(`updates: import ${id} ended: ${status}`);
+    };
+    const onPoll = (id: number, status: string) => (polled.last = `import ${id}: ${status}`);
+    const imports = [...(await importer.finish(onStatus, onPoll)), ...((await marker?.finish(onStatus, onPoll)) ?? [])];
     counts.imports = imports;
     const marked = counts.removal.marked_managed ? `; ${fmt(counts.removal.marked_managed)} contacts marked managed` : '';
     this.phaseDone('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)${marked}` : 'no custom-field import needed');
 
     // 5. unsubscribe
+    this.step('unsubscribe', { unit: 'members', done: () => a.unsubscribed, planned: () => counts.planned.unsubscribe });
     await unsubscribeUnseen(ctx, removals.phones());
     this.phaseDone('unsubscribe', removals.withheld ? 'withheld: nobody unsubscribed (see above)' : `${fmt(a.unsubscribed)} members no longer in the audience unsubscribed`);
 
     // Transactional texts that came with the audience go out once the audience is in place.
     if (spool.count('transactional')) {
       const { sender, journal } = await openSender(api, config, prepared.region, counts, rejects);
+      const texts = this.textsStep(spool.count('transactional'));
       try {
-        await sendBatches(sender, spool.batches('transactional', config.batch_size), config.max_concurrency);
+        await sendBatches(sender, spool.batches('transactional', config.batch_size), config.max_concurrency, texts);
       } finally {
         journal.close();
       }

@@ -35,14 +35,16 @@ export interface ApplyContext {
    * found one already there, which switch a create-first sync to lookups when most unknown phones exist after all.
    */
   adaptive: { createFirst: boolean; created: number; found: number };
+  /** Called once each planned write is handled, whatever its outcome (progress). */
+  onHandled?: () => void;
 }
 
 export async function applyWrites(ctx: ApplyContext, spool: WriteSpool): Promise<void> {
   for await (const batch of spool.batches('update', ctx.batchSize)) {
-    await mapConcurrent(batch, ctx.concurrency, (w) => applyUpdate(ctx, w));
+    await mapConcurrent(batch, ctx.concurrency, (w) => applyUpdate(ctx, w).then(ctx.onHandled));
   }
   for await (const batch of spool.batches('new', ctx.batchSize)) {
-    await mapConcurrent(batch, ctx.concurrency, (w) => addContact(ctx, w));
+    await mapConcurrent(batch, ctx.concurrency, (w) => addContact(ctx, w).then(ctx.onHandled));
   }
   for await (const batch of spool.batches('mark', ctx.batchSize)) for (const w of batch) await markManaged(ctx, w.phone);
 }

@@ -20,12 +20,24 @@ export async function openSender(api: SmsApi, config: TargetConfig, region: stri
     throw new ConfigError(`invalid config: transactional_phone_list_id: required when the input has the "${config.transactional_stream}" stream`);
   }
   const list = await activeList(api, config, config.transactional_phone_list_id, 'transactional_phone_list_id');
-  const journal = new Journal(config.journal_path);
+  const journal = openJournal(config.journal_path);
   return { sender: new TransactionalSender({ api, config, list, region, journal, counts, rejects }), journal };
 }
 
-export async function sendBatches(sender: TransactionalSender, batches: AsyncIterable<TransactionalItem[]>, concurrency: number): Promise<void> {
-  for await (const batch of batches) await mapConcurrent(batch, concurrency, (item) => sender.send(item.record, item.line));
+/** The journal, or a ConfigError naming journal_path when it cannot be opened (a damaged one stays an InputError). */
+function openJournal(path: string): Journal {
+  try {
+    return new Journal(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code) throw new ConfigError(`invalid config: journal_path: cannot open ${path}: ${code}`);
+    throw e;
+  }
+}
+
+/** Send every text; `onHandled` hears each one handled, whatever its outcome (progress). */
+export async function sendBatches(sender: TransactionalSender, batches: AsyncIterable<TransactionalItem[]>, concurrency: number, onHandled?: () => void): Promise<void> {
+  for await (const batch of batches) await mapConcurrent(batch, concurrency, (item) => sender.send(item.record, item.line).then(onHandled));
 }
 
 /** A transactional-only input, sent as it streams in; returns the tap's last STATE. */
