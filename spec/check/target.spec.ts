@@ -78,7 +78,7 @@ describe('target-listrak-sms --check', function () {
     expect(res.code, res.stdout + res.stderr).to.equal(0);
     expect(res.stderr).to.equal('');
     const c = checks(res);
-    expect([...c.keys()]).to.deep.equal(['rejects_file', 'journal_path', 'credentials', 'sender code', 'list', 'profile fields', 'transactional list']);
+    expect([...c.keys()]).to.deep.equal(['rejects_file', 'journal_path', 'credentials', 'sender code', 'list', 'profile fields', 'removal scope', 'transactional list']);
     for (const [, lines] of c) expect(lines.map((l) => l.status)).to.deep.equal(['ok']);
     expect(first(res, 'credentials')?.text).to.match(/^token received from http:\/\/127\.0\.0\.1:\d+\/OAuth2\/Token$/);
     expect(first(res, 'sender code')?.text).to.equal('1001 is enabled, country US; phones without a country code are read as US');
@@ -116,6 +116,8 @@ describe('target-listrak-sms --check', function () {
       { name: 'inactive transactional list', extra: { transactional_phone_list_id: INACTIVE_LIST }, check: 'transactional list', text: /^list 2005 is inactive in Listrak: activate it or fix transactional_phone_list_id$/, code: 1 },
       { name: 'rejects_file in a missing folder', extra: { rejects_file: '/nonexistent-folder/rejects.jsonl' }, check: 'rejects_file', text: /^folder \/nonexistent-folder does not exist$/, code: 2 },
       { name: 'journal_path in a missing folder', extra: { transactional_phone_list_id: OTHER_LIST, journal_path: '/nonexistent-folder/j.jsonl' }, check: 'journal_path', text: /^folder \/nonexistent-folder does not exist$/, code: 2 },
+      { name: 'managed scope without its field', extra: { removal_scope: 'managed', managed_field: 'Managed' }, check: 'removal scope', text: /^invalid config: managed_field: no profile field "Managed" on the sender code/, code: 2 },
+      { name: 'managed scope on a text field', extra: { removal_scope: 'managed', managed_field: 'Favorite Store' }, check: 'removal scope', text: /managed_field: profile field "Favorite Store" is a Text field, not a Checkbox/, code: 2 },
       { name: 'catalog without a phone', catalog: { streams: [{ stream: 'audience', schema: { properties: { email: { type: 'string' } } } }] }, check: 'profile fields', text: /the audience schema has no phone property/, code: 2 },
     ];
     for (const c of cases) {
@@ -138,6 +140,7 @@ describe('target-listrak-sms --check', function () {
       'skip sender code',
       'skip list',
       'skip profile fields',
+      'skip removal scope',
       'skip transactional list',
     ]);
     await sandbox.close();

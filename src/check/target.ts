@@ -8,7 +8,7 @@ import { readJsonFile, type TargetConfig } from '../config/target.js';
 import { pathProblem, targetPaths } from '../config/paths.js';
 import { buildFieldPlan } from '../contact/fields.js';
 import { ConfigError, EXIT } from '../errors.js';
-import { activeList, prepareSenderCode, profileFields } from '../listrak/account.js';
+import { activeList, findManagedField, prepareSenderCode, profileFields } from '../listrak/account.js';
 import type { ListrakClient } from '../listrak/client.js';
 import { shownUrl } from '../listrak/http.js';
 import type { PhoneList, ProfileField } from '../listrak/sms.js';
@@ -60,7 +60,7 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
   }
   if (config.transactional_phone_list_id === undefined) checks.skip('journal_path', 'not used: transactional_phone_list_id is not set');
 
-  const listrak = ['sender code', 'list', 'profile fields', 'transactional list'];
+  const listrak = ['sender code', 'list', 'profile fields', 'removal scope', 'transactional list'];
   const skipRest = (names: string[], why: string) => {
     for (const name of names) checks.skip(name, why);
     return checks.finish();
@@ -84,6 +84,11 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
   else await checks.run('list', async () => describeList(await activeList(api, config, config.phone_list_id as number, 'phone_list_id')));
 
   await checkProfileFields(checks, config, fields, catalog);
+  await checks.run('removal scope', () => {
+    if (config.removal_scope === 'list') return 'list: the list mirrors the audience (members missing from it are unsubscribed)';
+    const field = findManagedField(fields, config.managed_field ?? '');
+    return `managed: only members whose "${field.segmentationFieldName}" is checked may be unsubscribed`;
+  });
 
   const txList = config.transactional_phone_list_id;
   if (txList === undefined) checks.skip('transactional list', 'transactional_phone_list_id is not set (transactional texts need it)');

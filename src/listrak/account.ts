@@ -4,7 +4,8 @@
  */
 import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js/max';
 import type { TargetConfig } from '../config/target.js';
-import { ListrakError } from '../errors.js';
+import { ConfigError, ListrakError } from '../errors.js';
+import { normalizeName } from '../contact/fields.js';
 import { phoneContext, type PhoneContext } from '../contact/phone.js';
 import { isCode, isNotFound } from './codes.js';
 import type { PhoneList, ProfileField, SenderCode, SmsApi } from './sms.js';
@@ -69,5 +70,18 @@ function pickRegion(configured: string | undefined, senderCountry: string | unde
     }
   }
   return 'US';
+}
+
+/**
+ * The managed scope's marker field: it must exist, be a Checkbox and be enabled, or the sync does not start (a
+ * scope that cannot tell managed members from others must not decide any removal).
+ */
+export function findManagedField(fields: ProfileField[], name: string): ProfileField {
+  const field = fields.find((f) => normalizeName(f.segmentationFieldName) === normalizeName(name));
+  const fix = `create a Checkbox profile field named "${name}" on the sender code, or fix managed_field`;
+  if (!field) throw new ConfigError(`invalid config: managed_field: no profile field "${name}" on the sender code; ${fix}`);
+  if (field.dataType !== 'Checkbox') throw new ConfigError(`invalid config: managed_field: profile field "${field.segmentationFieldName}" is a ${field.dataType} field, not a Checkbox; ${fix}`);
+  if (field.statusFlag && !/^active$/i.test(field.statusFlag)) throw new ConfigError(`invalid config: managed_field: profile field "${field.segmentationFieldName}" is ${field.statusFlag}; enable it, or ${fix}`);
+  return field;
 }
 

@@ -3,11 +3,9 @@
  * Everything here is read-only; a missing or inactive list stops the run before any work.
  */
 import type { TargetConfig } from '../config/target.js';
-import { activeList, prepareSenderCode, type SenderCodeInfo } from '../listrak/account.js';
+import { activeList, findManagedField, prepareSenderCode, type SenderCodeInfo } from '../listrak/account.js';
 import { allPages, type PhoneList, type ProfileField, type SmsApi } from '../listrak/sms.js';
 import { canonicalKey } from '../contact/phone.js';
-import { normalizeName } from '../contact/fields.js';
-import { ConfigError } from '../errors.js';
 import { SortedKeys } from '../tables/keys.js';
 
 export interface Prepared extends SenderCodeInfo {
@@ -33,17 +31,3 @@ export async function prepare(api: SmsApi, config: TargetConfig, listId: number)
   }
   return { ...sender, list, profileFields, optOuts: SortedKeys.from(optOutKeys), managedField };
 }
-
-/**
- * The managed scope's marker field: it must exist, be a Checkbox and be enabled, or the sync does not start (a
- * scope that cannot tell managed members from others must not decide any removal).
- */
-function findManagedField(fields: ProfileField[], name: string): ProfileField {
-  const field = fields.find((f) => normalizeName(f.segmentationFieldName) === normalizeName(name));
-  const fix = `create a Checkbox profile field named "${name}" on the sender code, or fix managed_field`;
-  if (!field) throw new ConfigError(`invalid config: managed_field: no profile field "${name}" on the sender code; ${fix}`);
-  if (field.dataType !== 'Checkbox') throw new ConfigError(`invalid config: managed_field: profile field "${field.segmentationFieldName}" is a ${field.dataType} field, not a Checkbox; ${fix}`);
-  if (field.statusFlag && !/^active$/i.test(field.statusFlag)) throw new ConfigError(`invalid config: managed_field: profile field "${field.segmentationFieldName}" is ${field.statusFlag}; enable it, or ${fix}`);
-  return field;
-}
-
