@@ -26,6 +26,10 @@ export interface HttpOptions {
   /** Base of the exponential backoff; tests shorten it. */
   retryBaseDelayMs?: number;
   onRetry?: (route: string, attempt: number, reason: string) => void;
+  /** Each attempt's route, HTTP status (undefined: no answer) and seconds: the route timers. */
+  onAttempt?: (route: string, status: number | undefined, seconds: number) => void;
+  /** A stop request: no attempt starts once it is aborted (its reason is thrown); those in flight finish. */
+  signal?: AbortSignal;
 }
 
 export interface CallOptions {
@@ -67,6 +71,7 @@ export class CallCounter {
 
 interface RouteConfig extends AxiosRequestConfig {
   route?: string;
+  started?: number;
 }
 
 export class ListrakHttp {
@@ -90,10 +95,20 @@ export class ListrakHttp {
     });
     // Each attempt, first or retry, waits for its place in the rate limit and counts as a call.
     this.axios.interceptors.request.use(async (config) => {
+      opts.signal?.throwIfAborted();
       await this.limiter.take();
       this.counter.add(this.counter.calls, (config as RouteConfig).route ?? 'unknown');
+      (config as RouteConfig).started = performance.now();
       return config;
     });
+    // Registered before axios-retry's, so it sees every attempt, retries included.
+    const timed = (config: RouteConfig | undefined, status: number | undefined) => {
+      if (config?.started !== undefined) opts.onAttempt?.(config.route ?? 'unknown', status, (performance.now() - config.started) / 1000);
+    };
+    this.axios.interceptors.response.use(
+      (res) => (timed(res.config, res.status), res),
+      (err: AxiosError) => (timed(err.config, err.response?.status), Promise.reject(err)),
+    );
     const base = opts.retryBaseDelayMs ?? 300;
     axiosRetry(this.axios, {
       retries: opts.maxRetries,
@@ -145,6 +160,7 @@ export class ListrakHttp {
     try {
       return await this.axios.request(config);
     } catch (e) {
+      if (!axios.isAxiosError(e)) throw e; // a stop request (opts.signal), not Listrak's answer
       const err = e as AxiosError;
       if (err.response) throw toListrakError(route, err.response.status, decodeBody(err.response.data));
       const failure = new ListrakError('NETWORK', undefined, `${route}: cannot reach Listrak (${err.code ?? err.message})`, route);

@@ -28,23 +28,32 @@ export function sha256Fingerprint(key: Buffer): string {
 class HostKeyMismatch extends ConfigError {}
 class AuthFailure extends ConfigError {}
 
-export async function uploadFiles(items: UploadItem[], config: ExportConfig, logger: Logger): Promise<void> {
+/**
+ * Upload every item. A stop request (`signal`) ends the connection at once and throws its reason: a file cut off
+ * is only ever a `.part`, never renamed into place, and the next run uploads it again.
+ */
+export async function uploadFiles(items: UploadItem[], config: ExportConfig, logger: Logger, signal?: AbortSignal): Promise<void> {
   const pending = [...items];
   for (let attempt = 0; pending.length > 0; attempt++) {
     try {
-      await uploadOnce(pending, config, logger);
+      await uploadOnce(pending, config, logger, signal);
     } catch (e) {
+      signal?.throwIfAborted();
       if (e instanceof ConfigError || attempt >= config.max_retries) throw e;
       const wait = config.retry_base_delay_ms * 2 ** attempt * (0.8 + Math.random() * 0.4);
       logger.warn(`upload: ${(e as Error).message}; retrying ${pending.length} file(s) in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 2} of ${config.max_retries + 1})`);
       await sleep(wait);
+      signal?.throwIfAborted();
     }
   }
 }
 
 /** One connection: uploads files from the front of `pending`, removing each once it is in place. */
-async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: Logger): Promise<void> {
+async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: Logger, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
   const sftp = new SftpClient('listrak-sftp-export');
+  const hangUp = () => void sftp.end().catch(() => {});
+  signal?.addEventListener('abort', hangUp);
   let presented: string | undefined;
   try {
     await sftp
@@ -86,6 +95,7 @@ async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: L
       pending.shift();
     }
   } finally {
+    signal?.removeEventListener('abort', hangUp);
     await sftp.end().catch(() => {});
   }
 }

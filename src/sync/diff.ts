@@ -10,6 +10,7 @@
  */
 import { InputError } from '../errors.js';
 import { parseSingerLine } from '../singer/reader.js';
+import { batchRecords } from '../singer/batch.js';
 import type { DigestedBlock } from '../fast/block-digester.js';
 import type { Numbered, RecordMessage, SingerMessage } from '../singer/messages.js';
 import { normalizePhone } from '../contact/phone.js';
@@ -102,14 +103,24 @@ export async function planAudience(input: PlanInput): Promise<PlanOutput> {
         tapState = msg.value;
         return;
       case 'ACTIVATE_VERSION':
-      case 'BATCH':
         return;
+      case 'BATCH': {
+        if (!schemas.has(msg.stream)) throw new InputError(msg.line, `BATCH for stream "${msg.stream}" before its SCHEMA`);
+        if (msg.stream !== input.audienceStream && msg.stream !== input.transactionalStream) {
+          throw new InputError(msg.line, `BATCH for stream "${msg.stream}", but the audience stream is "${input.audienceStream}" (set audience_stream, or send one stream)`);
+        }
+        // Its records are handled exactly as inline ones, once the index is known: the input's copy, which early
+        // records are read again from, does not hold them.
+        index ??= await settle(await input.members);
+        for await (const record of batchRecords(msg)) await handle(record);
+        return;
+      }
       case 'RECORD':
         break;
     }
     if (!schemas.has(msg.stream)) throw new InputError(msg.line, `RECORD for stream "${msg.stream}" before its SCHEMA`);
     if (msg.stream === input.transactionalStream) {
-      await input.spool.add({ kind: 'transactional', line: msg.line, record: msg.record });
+      await input.spool.add({ kind: 'transactional', line: msg.line, file: msg.file, record: msg.record });
       return;
     }
     if (msg.stream !== input.audienceStream) {
@@ -195,7 +206,7 @@ class AudienceDiff {
     if (phone === undefined) {
       const r = normalizePhone(raw, region);
       if (!r.ok) {
-        rejects.add({ line: msg.line, reason: r.reason, field: plan.phoneProperty, detail: r.detail, record });
+        rejects.add({ line: msg.line, file: msg.file, reason: r.reason, field: plan.phoneProperty, detail: r.detail, record });
         return;
       }
       phone = r.phone;
@@ -203,7 +214,7 @@ class AudienceDiff {
     }
     const key = Number(phone);
     if (at >= 0 ? index.seen[at] === 1 : this.newPhones.has(key)) {
-      rejects.add({ line: msg.line, reason: 'duplicate', field: plan.phoneProperty, detail: 'the phone appears earlier in the audience', record });
+      rejects.add({ line: msg.line, file: msg.file, reason: 'duplicate', field: plan.phoneProperty, detail: 'the phone appears earlier in the audience', record });
       return;
     }
 
@@ -212,7 +223,7 @@ class AudienceDiff {
       // A member with a bad value is still in the audience: keep it (unchanged), reject only the update.
       if (at >= 0) index.seen[at] = 1;
       else this.newPhones.add(key);
-      rejects.add({ line: msg.line, reason: mapped.reason, field: mapped.field, detail: mapped.detail, record });
+      rejects.add({ line: msg.line, file: msg.file, reason: mapped.reason, field: mapped.field, detail: mapped.detail, record });
       return;
     }
     const values = mapped.values;
@@ -229,7 +240,7 @@ class AudienceDiff {
       else counts.planned.changedCustomOnly++;
       const memberPhone = index.phoneAt(at);
       if (this.samples.update.length < 3) this.samples.update.push(memberPhone);
-      await spool.add({ kind: 'update', phone: memberPhone, line: msg.line, values, system, custom });
+      await spool.add({ kind: 'update', phone: memberPhone, line: msg.line, file: msg.file, values, system, custom });
       return;
     }
 
@@ -242,7 +253,7 @@ class AudienceDiff {
     counts.planned.new++;
     this.newKeys.push(key);
     if (this.samples.new.length < 3) this.samples.new.push(phone);
-    await spool.add({ kind: 'new', phone, line: msg.line, values });
+    await spool.add({ kind: 'new', phone, line: msg.line, file: msg.file, values });
   }
 }
 

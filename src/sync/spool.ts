@@ -145,7 +145,6 @@ export class WriteSpool {
   dispose() {
     // Each write stream owns its descriptor: destroying it closes it, ended or not.
     for (const f of this.files.values()) f.out.destroy();
-    this.files.clear();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -49,6 +49,7 @@ type ContactWrite = Exclude<PlannedWrite, { kind: 'transactional' }>;
 function rejectFromListrak(ctx: ApplyContext, w: ContactWrite, err: ListrakError, what: string) {
   ctx.rejects.add({
     line: w.line,
+    file: w.file,
     reason: 'listrak_rejected',
     field: 'phone',
     detail: `${what}: ${err.code}`,
