@@ -246,6 +246,31 @@ describe('target-listrak-sms speaks Singer', function () {
     expect(metrics.every((m) => ['counter', 'timer'].includes(m.type))).to.equal(true);
   });
 
+  it('listrak-sftp-export: the same options (ENV, --input, --about) and BATCH records, rejects naming their file', async () => {
+    const dir = tempDir('export-cli');
+    const batch = batchOf('order_items', [{ order_number: 'SO-1', sku: 'TEE', quantity: 1 }, { order_number: 'SO-1', quantity: 2 }]);
+    const input = join(dir, 'input.jsonl');
+    writeFileSync(input, lines({ type: 'SCHEMA', stream: 'order_items', schema: {}, key_properties: [] }, batch.message, { type: 'STATE', value: 7 }));
+    const env = {
+      LISTRAK_SFTP_EXPORT_USERNAME: 'u',
+      LISTRAK_SFTP_EXPORT_STAGING_DIR: join(dir, 'staging'),
+      LISTRAK_SFTP_EXPORT_REJECTS_FILE: join(dir, 'rejects.jsonl'),
+      LISTRAK_SFTP_EXPORT_STREAMS: '{"order_items":"order_items"}',
+      LISTRAK_SFTP_EXPORT_DATE_PATTERN: '20261124',
+    };
+    const res = await runCli('export.js', ['--config', 'ENV', '--local-only', '--input', input], '', env);
+    expect(res.code, res.stderr).to.equal(0);
+    expect(res.stdout).to.equal('7\n');
+    expect(readFileSync(join(dir, 'staging', 'Listrak_OrderItem_Feed_20261124.csv'), 'utf8').split('\n')[1]).to.match(/^SO-1,[^,]*,TEE,/);
+    const reject = JSON.parse(readFileSync(join(dir, 'rejects.jsonl'), 'utf8')) as Record<string, unknown>;
+    expect([reject.reason, reject.field, reject.file, reject.line]).to.deep.equal(['missing_key', 'sku', batch.path, 2]);
+    expect(metricLines(res.stderr).filter((m) => m.metric === 'record_count').map((m) => [m.tags.stream, m.value])).to.deep.equal([['order_items', 2]]);
+    const about = JSON.parse((await runCli('export.js', ['--about'])).stdout) as { name: string; capabilities: string[]; settings: { properties: Record<string, { secret?: boolean }> } };
+    expect(about.name).to.equal('listrak-sftp-export');
+    expect(about.capabilities).to.deep.equal(['about', 'batch']);
+    expect(Object.entries(about.settings.properties).filter(([, p]) => p.secret).map(([k]) => k)).to.deep.equal(['password', 'passphrase']);
+  });
+
   it('runs the in-process sync with the same rule: states only when safe (dry run: none)', async () => {
     sandbox = await sandboxWith(baseSeed([member(1), member(2)]));
     const run = await runTarget(sandbox, audience([row(1), row(2)], { state: [1, 2] }));
