@@ -14,7 +14,7 @@ import { startCli, type CliResult } from '../support/cli.js';
 import { AUDIENCE_SCHEMA, LIST, OTHER_LIST, SC, member, msg, phone, row, txSeed, type Row } from '../support/fixtures.js';
 import { rawConfigFor, sandboxWith } from '../support/harness.js';
 import { sdkTap, tapPart, type TapState, type TapStream } from '../support/sdk-tap.js';
-import { startSshd, sshdUnavailable, type Sshd } from '../support/sshd.js';
+import { startSshdOrSkip, type Sshd } from '../support/sshd.js';
 import { tempDir } from '../support/tmp.js';
 
 interface PipedRun {
@@ -155,12 +155,7 @@ describe('a Meltano SDK-style tap piped into both plugins', function () {
   describe('listrak-sftp-export', () => {
     let sshd: Sshd;
     before(async function () {
-      const why = sshdUnavailable();
-      if (why) {
-        if (process.env.CI) throw new Error(`CI must run the SFTP specs: ${why}`);
-        this.skip();
-      }
-      sshd = await startSshd();
+      sshd = await startSshdOrSkip(this);
     });
     after(async () => sshd?.stop());
 

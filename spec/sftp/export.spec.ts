@@ -9,7 +9,7 @@ import { datetimeCell, toCell } from '../../src/sftp/cells.js';
 import { runExport, type ExportMode } from '../../src/sftp/exporter.js';
 import { FILE_SPECS, fileName } from '../../src/sftp/specs.js';
 import { runCli } from '../support/cli.js';
-import { startSshd, sshdUnavailable, type Sshd } from '../support/sshd.js';
+import { startSshdOrSkip, type Sshd } from '../support/sshd.js';
 import { tempDir } from '../support/tmp.js';
 
 const NOW = new Date('2026-11-24T08:30:05Z');
@@ -147,12 +147,7 @@ describe('listrak-sftp-export: upload to a real OpenSSH sshd', function () {
   this.timeout(60_000);
   let sshd: Sshd;
   before(async function () {
-    const why = sshdUnavailable();
-    if (why) {
-      if (process.env.CI) throw new Error(`CI must run the SFTP specs: ${why}`);
-      this.skip();
-    }
-    sshd = await startSshd();
+    sshd = await startSshdOrSkip(this);
   });
   after(async () => sshd?.stop());
 

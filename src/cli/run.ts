@@ -34,8 +34,8 @@ export async function runMain(main: (stop: AbortSignal) => Promise<number>, secr
 
   try {
     process.exitCode = await main(stop.signal);
-    // A stop that came too late to change the run's course: its work is done, but it did not end as asked.
-    if (stop.signal.aborted) report(stop.signal.reason);
+    // A signal that came once the work was done changes nothing; a closed stdout means a line was lost.
+    if (stop.signal.aborted && (stop.signal.reason as StoppedError).trigger === 'EPIPE') report(stop.signal.reason);
   } catch (e) {
     report(e);
   } finally {
