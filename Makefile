@@ -8,7 +8,7 @@ CONFIG ?= config.json
 AUDIENCE ?= samples/audience.jsonl
 SEED ?= samples/sandbox-seed.json
 
-.PHONY: install build test lint sync export sandbox bench bench-ci clean
+.PHONY: install build test lint sync export sandbox bench bench-ci clean meltano
 
 node_modules/.package-lock.json: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund
@@ -51,3 +51,7 @@ sandbox: build
 
 clean:
 	rm -rf dist export-out
+
+# The Meltano plugin definitions in meltano/, generated from the config schemas (a spec checks they are current).
+meltano: build
+	$(NODE) dist/scripts/meltano-definitions.js

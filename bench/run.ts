@@ -135,8 +135,8 @@ async function runScenario(scenario: Scenario, members: number, opts: { latencyM
     }
     const run = [...syncs].sort((a, b) => a.seconds - b.seconds)[syncs.length >> 1] as (typeof syncs)[number];
     const floorSeconds = median(floors);
-    const states = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { value: { listrak_sms: { counts: Record<string, unknown> } } });
-    const counts = states.at(-1)?.value.listrak_sms.counts ?? {};
+    const states = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { listrak_sms: { counts: Record<string, unknown> } });
+    const counts = states.at(-1)?.listrak_sms.counts ?? {};
     const rss = Math.max(...syncs.map((r) => Number(/peak memory \(RSS\)\s+(\d+) MiB/.exec(r.stderr)?.[1] ?? NaN)));
     const calls = await sandbox.calls();
     return {

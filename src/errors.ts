@@ -19,17 +19,50 @@ export class ConfigError extends Error {
   readonly exitCode = EXIT.config;
 }
 
-/** The Singer input is malformed. `line` is 1-based, as an editor shows it. */
+/**
+ * The Singer input is malformed. `line` is 1-based, as an editor shows it: the input's, or with `file` that of a
+ * BATCH message's file.
+ */
 export class InputError extends Error {
   override readonly name = 'InputError';
   readonly exitCode = EXIT.input;
   constructor(
     readonly line: number,
     readonly reason: string,
+    readonly file?: string,
   ) {
-    super(`input line ${line}: ${reason}`);
+    super(`${file ? `BATCH file ${file} line` : 'input line'} ${line}: ${reason}`);
   }
 }
+
+/** Why a run was asked to stop before its end: a signal, or a reader that closed stdout. */
+export type StopCause = 'SIGINT' | 'SIGTERM' | 'EPIPE';
+
+/**
+ * The run was asked to stop and stopped at a safe point: nothing half-done is left (writes in flight finished,
+ * the temporary folder went), so running it again finishes the job. Exit 128 + the signal's number, as a shell
+ * reports a process ended by that signal (EPIPE: SIGPIPE's).
+ */
+export class StoppedError extends Error {
+  override readonly name = 'StoppedError';
+  readonly exitCode: number;
+  constructor(
+    readonly trigger: StopCause,
+    /** The phase the run was in, once known. */
+    readonly phase?: string,
+  ) {
+    const why = trigger === 'EPIPE' ? 'stdout was closed (EPIPE)' : `${trigger} received`;
+    super(`${why}${phase ? ` during the ${phase} phase` : ''}: stopped at a safe point; run again to finish the job`);
+    this.exitCode = 128 + STOP_SIGNAL_NUMBER[trigger];
+  }
+
+  /** The same stop, naming the phase the run was in. */
+  during(phase: string): StoppedError {
+    return this.phase ? this : new StoppedError(this.trigger, phase);
+  }
+}
+
+const STOP_SIGNAL_NUMBER: Record<StopCause, number> = { SIGINT: 2, SIGTERM: 15, EPIPE: 13 };
 
 /** The removal guard refused a sync that would unsubscribe too much of the list. */
 export class GuardError extends Error {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runCli, repoRoot } from '../support/cli.js';
 import { LIST, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
-import { rawConfigFor, sandboxWith, writeCalls } from '../support/harness.js';
+import { metricLines, phasesIn, rawConfigFor, sandboxWith, writeCalls } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = () => tempDir('cli');
@@ -15,14 +15,14 @@ function writeConfig(sandbox: Sandbox, extra: Record<string, unknown> = {}): str
   return path;
 }
 
-/** Every stdout line must be a Singer message: that is all a target may print there. */
-function singerLines(stdout: string): { type: string; value: Record<string, unknown> }[] {
+/** Every stdout line is a bare state value (never an envelope): that is all a target may print there. */
+function stateLines(stdout: string): Record<string, unknown>[] {
   return stdout
     .split('\n')
     .filter(Boolean)
     .map((l) => {
-      const m = JSON.parse(l) as { type: string; value: Record<string, unknown> };
-      expect(m.type).to.equal('STATE');
+      const m = JSON.parse(l) as Record<string, unknown>;
+      expect(m).to.not.have.property('type');
       return m;
     });
 }
@@ -41,10 +41,6 @@ describe('target-listrak-sms CLI', function () {
     const help = await runCli('target.js', ['--help']);
     expect(help.code).to.equal(0);
     expect(help.stdout).to.match(/--config FILE/).and.match(/--dry-run/);
-    const about = JSON.parse((await runCli('target.js', ['--about'])).stdout) as { name: string; settings: { name: string; required: boolean; default?: unknown }[] };
-    expect(about.name).to.equal('target-listrak-sms');
-    expect(about.settings.find((s) => s.name === 'client_secret')).to.include({ required: true });
-    expect(about.settings.find((s) => s.name === 'max_unsubscribe_ratio')).to.include({ required: false, default: 0.2 });
     const md = await runCli('target.js', ['--about', '--format', 'markdown']);
     expect(md.stdout).to.match(/\| sender_code_id \| integer \| yes \|/).and.match(/\| transactional_stream \| string \| no \| "transactional_messages" \|/);
   });
@@ -74,14 +70,15 @@ describe('target-listrak-sms CLI', function () {
     expect(res.stderr).to.not.include('very-wrong-secret');
   });
 
-  it('syncs, printing only STATE on stdout and no full phone or secret on stderr; a rerun writes nothing', async () => {
+  it('syncs, printing only the tap state on stdout and no full phone or secret on stderr; a rerun writes nothing', async () => {
     sandbox = await sandboxWith(baseSeed([member(1), member(2), member(3), member(4), member(5)]));
     const input = audience([row(1), row(2), row(3, { first_name: 'Changed' }), row(4), row(5), row(6), { phone: 'bogus' }], { state: { bookmarks: { a: 1 } } });
     const res = await runCli('target.js', ['--config', writeConfig(sandbox)], input);
     expect(res.code, res.stderr).to.equal(0);
-    const states = singerLines(res.stdout);
-    expect(states.map((s) => (s.value.listrak_sms as { phase: string }).phase)).to.deep.equal(['prepare', 'members', 'audience', 'updates', 'unsubscribe', 'done']);
-    expect(states.at(-1)?.value.bookmarks).to.deep.equal({ a: 1 });
+    expect(phasesIn(metricLines(res.stderr))).to.deep.equal(['prepare', 'members', 'audience', 'updates', 'unsubscribe', 'done']);
+    const states = stateLines(res.stdout);
+    expect(states).to.have.length(1);
+    expect(states[0]?.bookmarks).to.deep.equal({ a: 1 });
     expect(res.stderr).to.match(/report:/).and.match(/created\s+1/).and.match(/updated\s+1/).and.match(/invalid_phone\s+1/);
     for (let n = 1; n <= 6; n++) expect(res.stderr).to.not.include(phone(n));
     expect(res.stderr).to.not.include('test-secret-value');
@@ -120,6 +117,6 @@ describe('target-listrak-sms CLI', function () {
     const res = await runCli('target.js', ['--sandbox', 'samples/sandbox-seed.json', '--config', overrides], input);
     expect(res.code, res.stderr).to.equal(0);
     expect(res.stderr).to.match(/done: list 2002 matches the audience/);
-    singerLines(res.stdout);
+    stateLines(res.stdout);
   });
 });

@@ -12,8 +12,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Start a binary; `done` settles when it exits (by itself or killed through `child`). */
-export function startCli(bin: string, args: string[], stdin: string | Buffer = '', env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
+/**
+ * Start a binary; `done` settles when it exits (by itself or killed through `child`). `stdin` is written at once
+ * and closed, or, as an async iterable, written piece by piece as a slow tap would (closed at its end).
+ */
+export function startCli(bin: string, args: string[], stdin: string | Buffer | AsyncIterable<string> = '', env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [resolve(repoRoot, 'dist/src/cli', bin), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
   const done = new Promise<CliResult>((resolvePromise, reject) => {
     let stdout = '';
@@ -24,10 +27,15 @@ export function startCli(bin: string, args: string[], stdin: string | Buffer = '
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
   child.stdin?.on('error', () => {}); // the target may exit before reading all input (config errors, kills)
-  child.stdin?.end(stdin);
+  if (typeof stdin === 'string' || Buffer.isBuffer(stdin)) child.stdin?.end(stdin);
+  else
+    void (async () => {
+      for await (const piece of stdin) if (child.exitCode === null && child.signalCode === null) child.stdin?.write(piece);
+      child.stdin?.end();
+    })();
   return { child, done };
 }
 
-export function runCli(bin: string, args: string[], stdin: string | Buffer = '', env: Record<string, string> = {}): Promise<CliResult> {
+export function runCli(bin: string, args: string[], stdin: string | Buffer | AsyncIterable<string> = '', env: Record<string, string> = {}): Promise<CliResult> {
   return startCli(bin, args, stdin, env).done;
 }

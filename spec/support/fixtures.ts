@@ -76,3 +76,28 @@ export function audience(rows: Row[], opts: { schema?: object; state?: unknown; 
   if (opts.state !== undefined) lines.push({ type: 'STATE', value: opts.state });
   return lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
 }
+
+export const TX_SCHEMA = {
+  type: 'SCHEMA',
+  stream: 'transactional_messages',
+  key_properties: ['message_key'],
+  schema: { properties: { phone: { type: 'string' }, message: { type: 'string' }, transactional_message_id: { type: 'integer' }, message_key: { type: 'string' } } },
+};
+
+/** A transactional-only input: the texts' SCHEMA, then one RECORD per text. */
+export function texts(records: Record<string, unknown>[]): string {
+  return [TX_SCHEMA, ...records.map((record) => ({ type: 'RECORD', stream: 'transactional_messages', record }))].map((m) => JSON.stringify(m)).join('\n') + '\n';
+}
+
+/** A text to `phone(n)` through message shell 77 (on OTHER_LIST, see txSeed). */
+export const msg = (n: number, extra: Record<string, unknown> = {}) => ({ phone: phone(n), message: `Order ${n} confirmed`, transactional_message_id: 77, message_key: `order-${n}`, ...extra });
+
+/** baseSeed plus the transactional message shells 77 (OTHER_LIST) and 78 (DOI_LIST). */
+export function txSeed(contacts: SeedContact[] = []): SandboxSeed {
+  const seed = baseSeed(contacts);
+  seed.transactionalMessages = [
+    { senderCodeId: SC, phoneListId: OTHER_LIST, transactionalMessageId: 77, transactionalMessageName: 'Order confirmation' },
+    { senderCodeId: SC, phoneListId: DOI_LIST, transactionalMessageId: 78 },
+  ];
+  return seed;
+}

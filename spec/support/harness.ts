@@ -16,11 +16,23 @@ import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandb
 import type { SandboxSeed } from '../../src/sandbox/model.js';
 import { WRITE_OPERATIONS } from '../../src/sandbox/routes.js';
 import { LIST, SC } from './fixtures.js';
+import { Metrics, METRIC_PREFIX } from '../../src/singer/metrics.js';
+import { createSingerWriter } from '../../src/singer/writer.js';
+
+export interface MetricLine {
+  type: 'counter' | 'timer';
+  metric: string;
+  value: number;
+  tags: Record<string, string | number | boolean>;
+}
 
 export interface SyncRun {
   result?: SyncResult;
   error?: Error;
+  /** The lines the target wrote to stdout: the tap's states, as passed on. */
   states: Record<string, unknown>[];
+  /** Its METRIC lines, parsed. */
+  metrics: MetricLine[];
   log: string[];
   rejects: Record<string, unknown>[];
   config: TargetConfig;
@@ -77,17 +89,19 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
   });
   ref.secrets = () => tokens.secrets();
   const states: Record<string, unknown>[] = [];
-  const run: SyncRun = { states, log, rejects: [], config, http };
+  const metricLines: MetricLine[] = [];
+  const run: SyncRun = { states, metrics: metricLines, log, rejects: [], config, http };
   try {
     run.result = await runSync({
       config,
       api,
       http,
-      input: Readable.from(opts.holdInputAfterLine !== undefined ? heldInput(input, opts.holdInputAfterLine, states) : opts.chunkChars ? chunks(input, opts.chunkChars) : [input]),
-      writer: { state: (v) => states.push(v as Record<string, unknown>) },
+      input: Readable.from(opts.holdInputAfterLine !== undefined ? heldInput(input, opts.holdInputAfterLine, metricLines) : opts.chunkChars ? chunks(input, opts.chunkChars) : [input]),
+      writer: createSingerWriter((line) => states.push(JSON.parse(line) as Record<string, unknown>)),
       logger,
       dryRun: opts.dryRun,
       fastPath: opts.fastPath,
+      metrics: new Metrics((line) => metricLines.push(JSON.parse(line.slice(METRIC_PREFIX.length)) as MetricLine)),
     });
   } catch (e) {
     run.error = e as Error;
@@ -107,10 +121,10 @@ function chunks(input: string, size: number): string[] {
   return out;
 }
 
-async function* heldInput(input: string, firstLines: number, states: Record<string, unknown>[]): AsyncGenerator<string> {
+async function* heldInput(input: string, firstLines: number, metrics: MetricLine[]): AsyncGenerator<string> {
   const lines = input.split('\n');
   yield lines.slice(0, firstLines).join('\n') + '\n';
-  const membersDone = () => states.some((s) => (s.listrak_sms as { phase?: string } | undefined)?.phase === 'members');
+  const membersDone = () => phasesIn(metrics).includes('members');
   // A run that fails before the members phase ends must not hang on its own input.
   for (let waited = 0; !membersDone() && waited < 10_000; waited += 5) await new Promise((r) => setTimeout(r, 5));
   yield lines.slice(firstLines).join('\n');
@@ -126,6 +140,19 @@ export function writeCalls(sandbox: Sandbox): Record<string, number> {
   return out;
 }
 
+/** The phases a run finished, in order, as its `phase_duration` METRIC timers say. */
 export function phases(run: SyncRun): string[] {
-  return run.states.map((s) => (s.listrak_sms as { phase: string }).phase);
+  return phasesIn(run.metrics);
+}
+
+export function phasesIn(metrics: MetricLine[]): string[] {
+  return metrics.filter((m) => m.metric === 'phase_duration').map((m) => String(m.tags.phase));
+}
+
+/** The METRIC lines of a process's stderr, parsed. */
+export function metricLines(stderr: string): MetricLine[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith(METRIC_PREFIX))
+    .map((l) => JSON.parse(l.slice(METRIC_PREFIX.length)) as MetricLine);
 }

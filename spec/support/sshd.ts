@@ -33,6 +33,16 @@ export function sshdUnavailable(): string | undefined {
   return undefined;
 }
 
+/** Start sshd for a suite's `before` hook; where it cannot run, skip the suite, except under CI, which must run it. */
+export async function startSshdOrSkip(ctx: Mocha.Context): Promise<Sshd> {
+  const why = sshdUnavailable();
+  if (why) {
+    if (process.env.CI) throw new Error(`CI must run the SFTP specs: ${why}`);
+    ctx.skip();
+  }
+  return startSshd();
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

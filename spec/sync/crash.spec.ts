@@ -10,7 +10,7 @@ import type { Sandbox } from '../../src/sandbox/server.js';
 import type { SeedContact } from '../../src/sandbox/model.js';
 import { startCli, runCli } from '../support/cli.js';
 import { FIELDS, LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row, type Row } from '../support/fixtures.js';
-import { rawConfigFor, sandboxWith, writeCalls } from '../support/harness.js';
+import { metricLines, phasesIn, rawConfigFor, sandboxWith, writeCalls } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
 
 function mulberry32(seed: number) {
@@ -67,7 +67,7 @@ describe('crash safety: SIGKILL at random points, then rerun', function () {
       const res = await done;
       clearTimeout(timer);
       if (res.signal === 'SIGKILL') {
-        const phasesDone = res.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { value: { listrak_sms: { phase: string } } }).value.listrak_sms.phase);
+        const phasesDone = phasesIn(metricLines(res.stderr));
         killedIn.push(phasesDone.at(-1) ?? 'start');
       } else {
         expect(res.code, res.stderr).to.equal(0);

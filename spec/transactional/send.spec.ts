@@ -5,22 +5,9 @@ import { ListrakError } from '../../src/errors.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { checkContent, segmentsOf } from '../../src/transactional/content.js';
 import { startCli } from '../support/cli.js';
-import { DOI_LIST, LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
-import { rawConfigFor, runTarget, sandboxWith } from '../support/harness.js';
+import { DOI_LIST, LIST, OTHER_LIST, audience, member, msg, phone, row, texts, txSeed } from '../support/fixtures.js';
+import { phases, rawConfigFor, runTarget, sandboxWith } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
-
-const TX_SCHEMA = {
-  type: 'SCHEMA',
-  stream: 'transactional_messages',
-  key_properties: ['message_key'],
-  schema: { properties: { phone: { type: 'string' }, message: { type: 'string' }, transactional_message_id: { type: 'integer' }, message_key: { type: 'string' } } },
-};
-
-function texts(records: Record<string, unknown>[]): string {
-  return [TX_SCHEMA, ...records.map((record) => ({ type: 'RECORD', stream: 'transactional_messages', record }))].map((m) => JSON.stringify(m)).join('\n') + '\n';
-}
-
-const msg = (n: number, extra: Record<string, unknown> = {}) => ({ phone: phone(n), message: `Order ${n} confirmed`, transactional_message_id: 77, message_key: `order-${n}`, ...extra });
 
 describe('transactional texts', () => {
   let sandbox: Sandbox;
@@ -28,12 +15,7 @@ describe('transactional texts', () => {
   afterEach(async () => sandbox?.close());
 
   async function setup() {
-    const seed = baseSeed([member(1, { lists: [OTHER_LIST] }), member(2, { lists: [OTHER_LIST] }), member(3, { lists: [LIST] }), member(4, { lists: [OTHER_LIST] })]);
-    seed.transactionalMessages = [
-      { senderCodeId: SC, phoneListId: OTHER_LIST, transactionalMessageId: 77, transactionalMessageName: 'Order confirmation' },
-      { senderCodeId: SC, phoneListId: DOI_LIST, transactionalMessageId: 78 },
-    ];
-    sandbox = await sandboxWith(seed);
+    sandbox = await sandboxWith(txSeed([member(1, { lists: [OTHER_LIST] }), member(2, { lists: [OTHER_LIST] }), member(3, { lists: [LIST] }), member(4, { lists: [OTHER_LIST] })]));
     journal = join(tempDir('journal'), 'journal.jsonl');
   }
   const run = (input: string, extra: Record<string, unknown> = {}) => runTarget(sandbox, input, { transactional_phone_list_id: OTHER_LIST, journal_path: journal, ...extra });
@@ -154,7 +136,7 @@ describe('transactional texts', () => {
     const input = audience([row(3)]) + texts([msg(1)]).split('\n').filter(Boolean).map((l) => l + '\n').join('');
     const r = await run(input, { max_unsubscribe_ratio: 1 });
     expect(r.error).to.equal(undefined);
-    expect(r.states.map((s) => (s.listrak_sms as { phase: string }).phase)).to.deep.equal(['prepare', 'members', 'audience', 'updates', 'unsubscribe', 'transactional', 'done']);
+    expect(phases(r)).to.deep.equal(['prepare', 'members', 'audience', 'updates', 'unsubscribe', 'transactional', 'done']);
     expect(sentTo()).to.deep.equal([phone(1)]);
   });
 

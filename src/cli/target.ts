@@ -4,12 +4,11 @@
  *   target-listrak-sms --config config.json [--dry-run] < audience.jsonl
  *   target-listrak-sms --sandbox seed.json [--config overrides.json] < audience.jsonl   (embedded sandbox)
  */
-import { createReadStream, fstatSync } from 'node:fs';
-import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { catalogAudience, checkTarget, PACKAGED_CATALOG } from '../check/target.js';
 import { assertUsablePaths, targetPaths } from '../config/paths.js';
-import { parseTargetConfig, readJsonFile, targetConfigSchema, type TargetConfig } from '../config/target.js';
+import { parseTargetConfig, readJsonFile, type TargetConfig } from '../config/target.js';
+import { TARGET_PLUGIN } from '../config/plugins.js';
 import { ConfigError, EXIT } from '../errors.js';
 import { createListrakClient, type ListrakClient } from '../listrak/client.js';
 import { retryLine } from '../listrak/http.js';
@@ -17,58 +16,55 @@ import { createLogger, type Logger } from '../log.js';
 import { maskPhonesIn, scrubSecrets } from '../redact.js';
 import { createStatusOutput } from '../report/progress.js';
 import { runSync } from '../sync/run.js';
+import { Metrics } from '../singer/metrics.js';
 import { createSingerWriter } from '../singer/writer.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { SandboxSeed } from '../sandbox/model.js';
-import { aboutText, packageVersion, parseCli } from './args.js';
+import { aboutText } from './about.js';
+import { inputStream, packageVersion, parseCli, readConfig, TARGET_OPTIONS, TARGET_OPTIONS_HELP } from './args.js';
 import { debugRequested, runMain } from './run.js';
 
-const HELP = `Usage: target-listrak-sms --config CONFIG [--dry-run] < singer.jsonl
+const HELP = `Usage: target-listrak-sms --config CONFIG [--dry-run] [--input FILE] < singer.jsonl
        target-listrak-sms --config CONFIG --check [--catalog CATALOG]
 
-Makes one Listrak SMS list mirror the audience stream read on stdin (Singer JSONL).
+Makes one Listrak SMS list mirror the audience stream read on stdin (Singer JSONL), and sends the transactional
+texts it holds exactly once. stdout carries the tap's states, each once it is safe to resume from.
 
 Options:
-  --config FILE       JSON config (see README "Configuration")
+${TARGET_OPTIONS_HELP}
   --dry-run           read everything, write nothing, print the plan
   --check             check the config against Listrak, one line per check, and stop (writes nothing)
   --catalog FILE      with --check: the catalog whose audience schema decides the managed fields
                       (default: the packaged catalog.json)
   --debug             debug logging, and the stack trace of a failure
   --sandbox SEED      run against an embedded Listrak sandbox seeded from SEED (a demo; --config optional)
-  --about             print what this target supports (--format json|markdown)
-  --version           print the version
-  --help              this text
 
 Exit codes: 0 the list matches the audience, 1 Listrak or runtime failure, 2 bad config or arguments,
 3 bad input (the message names the line), 4 the removal guard refused the sync, 5 removals withheld (the audience
-was not shown complete: adds and updates applied, nobody unsubscribed).`;
+was not shown complete: adds and updates applied, nobody unsubscribed), 130/143 stopped by SIGINT/SIGTERM, 141
+stdout closed (both at a safe point: run again to finish the job).`;
 
 let secrets: string[] = [];
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], stop: AbortSignal): Promise<number> {
   const { values } = parseCli(argv, {
-    config: { type: 'string' },
+    ...TARGET_OPTIONS,
     'dry-run': { type: 'boolean' },
     check: { type: 'boolean' },
     catalog: { type: 'string' },
     debug: { type: 'boolean' },
     sandbox: { type: 'string' },
-    about: { type: 'boolean' },
-    format: { type: 'string' },
-    version: { type: 'boolean' },
-    help: { type: 'boolean' },
   });
   if (values.help) return print(HELP);
   if (values.version) return print(`target-listrak-sms ${packageVersion()}`);
-  if (values.about) return print(aboutText('target-listrak-sms', 'Singer target that makes one Listrak SMS list mirror an audience stream', targetConfigSchema, values.format ?? 'json', ['client_secret']));
+  if (values.about) return print(aboutText(TARGET_PLUGIN, values.format));
   if (values.catalog && !values.check) throw new ConfigError('--catalog goes with --check (a sync takes its fields from the SCHEMA in its input)');
   if (values.check && values['dry-run']) throw new ConfigError('--check and --dry-run cannot be combined');
 
   let sandbox: Sandbox | undefined;
-  let raw: Record<string, unknown> = {};
-  if (values.config) raw = readJsonFile(values.config, 'config file') as Record<string, unknown>;
-  else if (!values.sandbox) throw new ConfigError('--config is required (or --sandbox SEED for a demo against the embedded sandbox)');
+  if (!values.config?.length && !values.sandbox) throw new ConfigError('--config is required (or --sandbox SEED for a demo against the embedded sandbox)');
+  let raw = readConfig(values.config, TARGET_PLUGIN);
+  const input = inputStream(values.input);
   if (values.sandbox) {
     const seed = readJsonFile(values.sandbox, 'sandbox seed') as SandboxSeed;
     sandbox = await startSandbox({ seed, importDelayMs: 200 });
@@ -81,29 +77,38 @@ async function main(argv: string[]): Promise<number> {
     if (values.check) return await check(config, values.catalog ?? fileURLToPath(PACKAGED_CATALOG));
     // Every file the run may write is checked before the first call.
     assertUsablePaths(targetPaths(config));
-    return await sync(config, values['dry-run'] ?? false);
+    return await sync(config, values['dry-run'] ?? false, input, stop);
   } finally {
     await sandbox?.close();
   }
 }
 
 /** The Listrak client, logging every retry (token endpoint included) through a logger that scrubs its secrets. */
-function clientWithLogger(config: TargetConfig, write?: (line: string) => void): { client: ListrakClient; logger: Logger } {
+function clientWithLogger(config: TargetConfig, write?: (line: string) => void, extra: { metrics?: Metrics; signal?: AbortSignal } = {}): { client: ListrakClient; logger: Logger } {
   const ref: { client?: ListrakClient } = {};
   const logger = createLogger({ level: debugRequested() ? 'debug' : 'info', secrets: () => ref.client?.tokens.secrets() ?? [config.client_secret], write });
-  ref.client = createListrakClient(config, { onRetry: (...retry) => logger.warn(retryLine(...retry)) });
+  const { metrics, signal } = extra;
+  ref.client = createListrakClient(config, {
+    onRetry: (...retry) => logger.warn(retryLine(...retry)),
+    onAttempt: metrics
+      ? (route, status, seconds) =>
+          metrics.timer('http_request_duration', seconds, { endpoint: route, status: status !== undefined && status < 300 ? 'succeeded' : 'failed', ...(status ? { http_status_code: status } : {}) })
+      : undefined,
+    signal,
+  });
   return { client: ref.client, logger };
 }
 
-async function sync(config: TargetConfig, dryRun: boolean): Promise<number> {
+async function sync(config: TargetConfig, dryRun: boolean, input: ReturnType<typeof inputStream>, stop: AbortSignal): Promise<number> {
   // Log lines and progress share stderr: a live status line on a terminal, plain progress lines elsewhere.
   const status = createStatusOutput(process.stderr);
-  const { client, logger } = clientWithLogger(config, status.line);
+  const metrics = new Metrics();
+  const { client, logger } = clientWithLogger(config, status.line, { metrics, signal: stop });
   const { tokens, http, api } = client;
   try {
     // LISTRAK_SMS_REFERENCE_ONLY=1: the reference path alone, to compare with the fast path (or rule it out).
     const fastPath = process.env.LISTRAK_SMS_REFERENCE_ONLY !== '1';
-    const result = await runSync({ config, api, http, input: stdinStream(), writer: createSingerWriter(), logger, dryRun, fastPath, progress: status.progress });
+    const result = await runSync({ config, api, http, input, writer: createSingerWriter(), logger, dryRun, fastPath, progress: status.progress, metrics, signal: stop });
     status.stop();
     logger.info(`${dryRun ? 'dry run (nothing was written)' : 'report'}:\n${result.report}`);
     if (result.counts.removalsWithheld) {
@@ -148,17 +153,4 @@ function print(text: string): number {
   return EXIT.ok;
 }
 
-await runMain(() => main(process.argv.slice(2)), () => secrets);
-
-/**
- * Standard input; read in 1 MiB blocks when it is a file (`target-listrak-sms < audience.jsonl`), where
- * process.stdin's 64 KiB reads mean thousands more read calls for a large audience. A pipe gives what it holds.
- */
-function stdinStream(): Readable {
-  try {
-    if (fstatSync(0).isFile()) return createReadStream('', { fd: 0, highWaterMark: 1 << 20, autoClose: false });
-  } catch {
-    // No usable descriptor 0: fall back to process.stdin, which reports its own errors.
-  }
-  return process.stdin;
-}
+await runMain((stop) => main(process.argv.slice(2), stop), () => secrets);

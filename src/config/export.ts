@@ -1,7 +1,7 @@
 /** listrak-sftp-export's configuration, validated with zod before anything is read or sent. */
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { describeIssues, readJsonFile } from './target.js';
+import { describeIssues, SECRET } from './target.js';
 
 export const FILE_KINDS = ['customers', 'products', 'orders', 'order_items'] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
@@ -10,36 +10,39 @@ const fileKind = z.enum(FILE_KINDS);
 
 export const exportConfigSchema = z
   .object({
-    host: z.string().min(1).default('ftp.listrak.com'),
-    port: z.coerce.number().int().min(1).max(65535).default(22),
-    username: z.string().min(1, 'must be a non-empty string'),
-    password: z.string().min(1).optional(),
-    private_key_path: z.string().min(1).optional(),
-    passphrase: z.string().min(1).optional(),
-    /** The server's host key fingerprint as OpenSSH prints it: `SHA256:` + unpadded Base64. */
+    host: z.string().min(1).default('ftp.listrak.com').describe('The SFTP server'),
+    port: z.coerce.number().int().min(1).max(65535).default(22).describe("The SFTP server's port"),
+    username: z.string().min(1, 'must be a non-empty string').describe("User name from Listrak's FTP integration"),
+    password: z.string().min(1).optional().meta({ description: 'Password of that user (or private_key_path)', ...SECRET }),
+    private_key_path: z.string().min(1).optional().describe('Private key file to log in with (or password)'),
+    passphrase: z.string().min(1).optional().meta({ description: 'Passphrase of the private key', ...SECRET }),
     host_key_sha256: z
       .string()
       .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be an OpenSSH SHA256 fingerprint (SHA256: followed by 43 Base64 characters; see ssh-keygen -lf)')
-      .optional(),
-    /** Explicit opt-out of host key checking; never the default. */
-    allow_unknown_host_key: z.boolean().default(false),
-    remote_dir: z.string().min(1).default('/'),
-    staging_dir: z.string().min(1).default('listrak-export'),
-    /** UTC date in file names: YYYY, MM, DD, HH, mm, ss; other characters are kept as they are. */
+      .optional()
+      .describe("The server key's fingerprint as OpenSSH prints it (ssh-keyscan HOST | ssh-keygen -lf -); required to upload"),
+    allow_unknown_host_key: z.boolean().default(false).describe('Skip the host key check, knowingly (logged on every upload); never the default'),
+    remote_dir: z.string().min(1).default('/').describe('Where files go on the server'),
+    staging_dir: z.string().min(1).default('listrak-export').describe('Local folder the files are written to first'),
     date_pattern: z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, - and _')
-      .default('YYYYMMDD'),
-    delimiter: z.string().length(1, 'must be one character').default(','),
-    text_qualifier: z.enum(['"', "'", '']).default('"'),
-    /** Input stream → file kind. */
-    streams: z.record(z.string(), fileKind).default({ customers: 'customers', products: 'products', orders: 'orders', order_items: 'order_items' }),
-    /** Per file kind, column → record property, where names do not match by themselves. */
-    mappings: z.partialRecord(fileKind, z.record(z.string(), z.string())).default({}),
-    rejects_file: z.string().min(1).default('listrak-export-rejects.jsonl'),
-    max_retries: z.number().int().min(0).max(10).default(3),
-    retry_base_delay_ms: z.number().int().min(0).default(1000),
-    timeout_ms: z.number().int().positive().default(30_000),
+      .default('YYYYMMDD')
+      .describe('<DATE> in file names, UTC: YYYY, MM, DD, HH, mm, ss; other characters are kept as they are'),
+    delimiter: z.string().length(1, 'must be one character').default(',').describe('CSV field delimiter'),
+    text_qualifier: z.enum(['"', "'", '']).default('"').describe("CSV text qualifier (RFC 4180 quoting with it; '' for none)"),
+    streams: z
+      .record(z.string(), fileKind)
+      .default({ customers: 'customers', products: 'products', orders: 'orders', order_items: 'order_items' })
+      .describe('Input stream → file kind (customers, products, orders, order_items)'),
+    mappings: z
+      .partialRecord(fileKind, z.record(z.string(), z.string()))
+      .default({})
+      .describe('Per file kind, column → record property, where names do not match by themselves'),
+    rejects_file: z.string().min(1).default('listrak-export-rejects.jsonl').describe('Rejected rows (JSONL)'),
+    max_retries: z.number().int().min(0).max(10).default(3).describe('Upload retries after a dropped connection'),
+    retry_base_delay_ms: z.number().int().min(0).default(1000).describe('Base of the upload retries\' exponential backoff, in milliseconds'),
+    timeout_ms: z.number().int().positive().default(30_000).describe('Connection timeout, in milliseconds'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -62,8 +65,4 @@ export function parseExportConfig(raw: unknown, opts: { needsUpload: boolean }):
     }
   }
   return c;
-}
-
-export function loadExportConfig(path: string, opts: { needsUpload: boolean }): ExportConfig {
-  return parseExportConfig(readJsonFile(path, 'config file'), opts);
 }

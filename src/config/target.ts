@@ -1,5 +1,6 @@
 /**
- * The target's configuration: one zod schema that is also the documentation of every key's type and default.
+ * The target's configuration: one zod schema that is also the documentation of every key's type, default and
+ * meaning (`--about` and the Meltano plugin definition are generated from it).
  * A bad config fails here, before any API call, with a message that names the key.
  */
 import { readFileSync } from 'node:fs';
@@ -27,16 +28,17 @@ function regionProblem(code: string): string | undefined {
   return `${code} is not a region code libphonenumber knows${same ? `: did you mean ${same}?` : ' (use an ISO 3166-1 alpha-2 code such as US or GB)'}`;
 }
 
+/** Marks a secret the way the Meltano SDK's settings schemas do (and so `--about` and the Meltano definition). */
+export const SECRET = { secret: true, writeOnly: true } as const;
+
 export const targetConfigSchema = z
   .object({
-    client_id: z.string().min(1, 'must be a non-empty string'),
-    client_secret: z.string().min(1, 'must be a non-empty string'),
-    sender_code_id: positiveInt(),
-    /** The list the audience is mirrored into; required when the input has an audience stream. */
-    phone_list_id: positiveInt().optional(),
-    auth_url: z.url().default('https://auth.listrak.com/OAuth2/Token'),
-    api_url: z.url().default('https://api.listrak.com/sms'),
-    /** ISO 3166-1 alpha-2 region for phones written without a country code; default: the sender code's country, else US. */
+    client_id: z.string().min(1, 'must be a non-empty string').describe('Client ID of a Listrak integration of type SMS'),
+    client_secret: z.string().min(1, 'must be a non-empty string').meta({ description: 'Client secret of that integration', ...SECRET }),
+    sender_code_id: positiveInt().describe('The SMS sender code (short code) id'),
+    phone_list_id: positiveInt().optional().describe('The SMS list the audience is mirrored into; required when the input has an audience stream'),
+    auth_url: z.url().default('https://auth.listrak.com/OAuth2/Token').describe('OAuth2 token endpoint'),
+    api_url: z.url().default('https://api.listrak.com/sms').describe('Base URL of the SMS API'),
     default_region: z
       .string()
       .regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO 3166-1 country code')
@@ -45,51 +47,43 @@ export const targetConfigSchema = z
         const problem = regionProblem(code);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       })
-      .optional(),
-    /** Countries (ISO 3166-1 alpha-2) whose numbers may be added besides those of the sender code's calling code. */
+      .optional()
+      .describe("ISO 3166-1 alpha-2 region for phones written without a country code (one libphonenumber knows); default: the sender code's country, else US"),
     allowed_countries: z
       .array(z.string().regex(/^[A-Za-z]{2}$/, 'must be two-letter ISO 3166-1 country codes'))
       .default([])
-      .transform((a) => a.map((s) => s.toUpperCase())),
-    include_custom_fields: z.boolean().default(true),
-    /** Refuse a sync that would unsubscribe more than this share of the members in the removal scope. */
-    max_unsubscribe_ratio: z.number().min(0).max(1).default(0.2),
-    /**
-     * Who may be unsubscribed: "list" (the list mirrors the audience) or "managed" (only contacts carrying the
-     * managed_field Checkbox, which the sync sets on everyone it adds or finds in the audience).
-     */
-    removal_scope: z.enum(['list', 'managed']).default('list'),
-    /** The name of the Checkbox profile field that marks the contacts this tool manages (removal_scope "managed"). */
-    managed_field: z.string().min(1).optional(),
-    /**
-     * With STATE messages in the input, the audience counts as complete (and may remove members) only when a STATE
-     * follows its last record. Off for taps that never write state.
-     */
-    require_final_state: z.boolean().default(true),
-    rejects_file: z.string().min(1).default('listrak-rejects.jsonl'),
-    /** Stream whose records are the audience; default: the first stream the tap declares. */
-    audience_stream: z.string().min(1).optional(),
-    /** Records diffed (and written) per batch. */
-    batch_size: positiveInt(100_000).default(5000),
-    /** Members read per page (Listrak allows at most 5000). */
-    page_size: positiveInt(5000).default(5000),
-    max_requests_per_second: z.number().positive().default(10),
-    max_concurrency: positiveInt(64).default(4),
-    request_timeout_ms: positiveInt().default(30_000),
-    max_retries: z.number().int().min(0).max(20).default(5),
-    /** Seconds between polls of a running contact import, and how long to wait for it at most. */
-    import_poll_interval_s: z.number().positive().default(5),
-    import_timeout_s: z.number().positive().default(3600),
-    /** Largest contact-import file, raw bytes before Base64 (Listrak's limit: about 195,000,000). */
-    import_max_bytes: positiveInt(195_000_000).default(195_000_000),
-    /** Transactional texts: the stream, the list whose message shells they use, and the exactly-once journal. */
-    transactional_stream: z.string().min(1).default('transactional_messages'),
-    transactional_phone_list_id: positiveInt().optional(),
-    journal_path: z.string().min(1).default('listrak-transactional-journal.jsonl'),
-    /** Subscribe (or create) a contact not on the transactional list first; Listrak then texts them its opt-in. */
-    subscribe_before_send: z.boolean().default(false),
-    /** Send again messages whose earlier outcome is unknown (the process died mid-call). Off: they are reported. */
-    resend_unknown: z.boolean().default(false),
+      .transform((a) => a.map((s) => s.toUpperCase()))
+      .describe("Countries (ISO 3166-1 alpha-2) whose numbers may be added besides those of the sender code's calling code"),
+    include_custom_fields: z.boolean().default(true).describe('Manage profile fields (custom attributes) as well as the system fields'),
+    max_unsubscribe_ratio: z.number().min(0).max(1).default(0.2).describe('Refuse a sync that would unsubscribe more than this share of the members in the removal scope'),
+    removal_scope: z
+      .enum(['list', 'managed'])
+      .default('list')
+      .describe('Who may be unsubscribed: "list" (the list mirrors the audience) or "managed" (only members carrying managed_field, which the sync sets on everyone it adds or finds in the audience)'),
+    managed_field: z.string().min(1).optional().describe('Name of the Checkbox profile field that marks the contacts this tool manages (required with removal_scope "managed")'),
+    require_final_state: z
+      .boolean()
+      .default(true)
+      .describe("With STATE messages in the input, remove members only when a STATE follows the audience's last record; false for taps that never write state"),
+    rejects_file: z.string().min(1).default('listrak-rejects.jsonl').describe('Where rejected records go (JSONL: line, reason, field, detail, record); a dry run writes <rejects_file>.dry-run'),
+    audience_stream: z.string().min(1).optional().describe('The stream whose records are the audience; default: the first stream the input declares'),
+    batch_size: positiveInt(100_000).default(5000).describe('Planned writes handled per batch'),
+    page_size: positiveInt(5000).default(5000).describe("Members read per page (Listrak's maximum is 5000)"),
+    max_requests_per_second: z.number().positive().default(10).describe('Client-side rate limit shared by every phase'),
+    max_concurrency: positiveInt(64).default(4).describe('Requests in flight at most'),
+    request_timeout_ms: positiveInt().default(30_000).describe('Timeout of one request, in milliseconds'),
+    max_retries: z.number().int().min(0).max(20).default(5).describe('Retries of 429, 5xx and network errors (exponential backoff with jitter, Retry-After honoured)'),
+    import_poll_interval_s: z.number().positive().default(5).describe('Seconds between polls of a running contact update import'),
+    import_timeout_s: z.number().positive().default(3600).describe('Seconds to wait for a contact update import at most'),
+    import_max_bytes: positiveInt(195_000_000).default(195_000_000).describe('Largest contact-import file, raw bytes before Base64; larger batches are split'),
+    transactional_stream: z.string().min(1).default('transactional_messages').describe('The stream whose records are transactional texts'),
+    transactional_phone_list_id: positiveInt().optional().describe('The list whose transactional message shells the texts use; required when the input has texts'),
+    journal_path: z.string().min(1).default('listrak-transactional-journal.jsonl').describe('The exactly-once journal of transactional sends'),
+    subscribe_before_send: z
+      .boolean()
+      .default(false)
+      .describe('Subscribe (or create) a contact missing from the transactional list before its text, which makes Listrak text its opt-in'),
+    resend_unknown: z.boolean().default(false).describe('Send again texts whose earlier outcome is unknown (the process died mid-call); off, they are reported'),
   })
   .strict()
   .superRefine((c, ctx) => {

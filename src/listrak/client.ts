@@ -1,7 +1,7 @@
 /** Builds the Listrak client stack (tokens → HTTP layer → typed SMS routes) from a target config. */
 import type { TargetConfig } from '../config/target.js';
 import { TokenProvider } from './auth.js';
-import { ListrakHttp, type RetryListener } from './http.js';
+import { ListrakHttp, type HttpOptions } from './http.js';
 import { SmsApi } from './sms.js';
 
 export interface ListrakClient {
@@ -12,7 +12,7 @@ export interface ListrakClient {
 
 export function createListrakClient(
   config: TargetConfig,
-  extra: { onRetry?: RetryListener; retryBaseDelayMs?: number } = {},
+  extra: Pick<HttpOptions, 'onRetry' | 'onAttempt' | 'retryBaseDelayMs' | 'signal'> = {},
 ): ListrakClient {
   const tokens = new TokenProvider({
     authUrl: config.auth_url,
@@ -30,8 +30,7 @@ export function createListrakClient(
     maxConcurrency: config.max_concurrency,
     timeoutMs: config.request_timeout_ms,
     maxRetries: config.max_retries,
-    retryBaseDelayMs: extra.retryBaseDelayMs,
-    onRetry: extra.onRetry,
+    ...extra,
   });
   return { tokens, http, api: new SmsApi(http, config.sender_code_id) };
 }

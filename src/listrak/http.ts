@@ -27,6 +27,10 @@ export interface HttpOptions {
   /** Base of the exponential backoff; tests shorten it. */
   retryBaseDelayMs?: number;
   onRetry?: RetryListener;
+  /** Each attempt's route, HTTP status (undefined: no answer) and seconds: the route timers. */
+  onAttempt?: (route: string, status: number | undefined, seconds: number) => void;
+  /** A stop request: no attempt starts once it is aborted (its reason is thrown); those in flight finish. */
+  signal?: AbortSignal;
 }
 
 /** Told of each retry before its wait: the route, which retry of how many, why (`HTTP 503`, `timeout`…) and the wait. */
@@ -73,6 +77,7 @@ interface RouteConfig extends AxiosRequestConfig {
   route?: string;
   /** The wait before the retry about to be made (set by retryDelay, read by onRetry). */
   retryWaitMs?: number;
+  started?: number;
 }
 
 export class ListrakHttp {
@@ -96,10 +101,20 @@ export class ListrakHttp {
     });
     // Each attempt, first or retry, waits for its place in the rate limit and counts as a call.
     this.axios.interceptors.request.use(async (config) => {
+      opts.signal?.throwIfAborted();
       await this.limiter.take();
       this.counter.add(this.counter.calls, (config as RouteConfig).route ?? 'unknown');
+      (config as RouteConfig).started = performance.now();
       return config;
     });
+    // Registered before axios-retry's, so it sees every attempt, retries included.
+    const timed = (config: RouteConfig | undefined, status: number | undefined) => {
+      if (config?.started !== undefined) opts.onAttempt?.(config.route ?? 'unknown', status, (performance.now() - config.started) / 1000);
+    };
+    this.axios.interceptors.response.use(
+      (res) => (timed(res.config, res.status), res),
+      (err: AxiosError) => (timed(err.config, err.response?.status), Promise.reject(err)),
+    );
     const base = opts.retryBaseDelayMs ?? 300;
     axiosRetry(this.axios, {
       retries: opts.maxRetries,
@@ -155,6 +170,7 @@ export class ListrakHttp {
     try {
       return await this.axios.request(config);
     } catch (e) {
+      if (!axios.isAxiosError(e)) throw e; // a stop request (opts.signal), not Listrak's answer
       const err = e as AxiosError;
       if (err.response) throw toListrakError(route, err.response.status, decodeBody(err.response.data), this.urlOf(path, options));
       // A connection never made points at the setting (or the network); one dropped midway does not.

@@ -13,6 +13,8 @@ import type { SyncCounts } from './counts.js';
 
 export interface Rejection {
   line: number;
+  /** The BATCH file the record was read from (`line` is then that file's); absent for a record met inline. */
+  file?: string;
   reason: RejectReason;
   field: string;
   detail: string;

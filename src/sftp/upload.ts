@@ -30,17 +30,24 @@ export class HostKeyMismatch extends ConfigError {}
 /** The server refused the login. */
 export class AuthFailure extends ConfigError {}
 
-/** Upload every item; `onPlaced` hears each file once it is in place under its final name. */
-export async function uploadFiles(items: UploadItem[], config: ExportConfig, logger: Logger, onPlaced?: () => void): Promise<void> {
+/**
+ * Upload every item; `onPlaced` hears each file once it is in place under its final name. A stop request
+ * (`signal`) ends the connection at once and throws its reason: a file cut off is only ever a `.part`, never
+ * renamed into place, and the next run uploads it again.
+ */
+export async function uploadFiles(items: UploadItem[], config: ExportConfig, logger: Logger, opts: { signal?: AbortSignal; onPlaced?: () => void } = {}): Promise<void> {
+  const { signal } = opts;
   const pending = [...items];
   for (let attempt = 0; pending.length > 0; attempt++) {
     try {
-      await uploadOnce(pending, config, logger, onPlaced);
+      await uploadOnce(pending, config, logger, opts);
     } catch (e) {
+      signal?.throwIfAborted();
       if (e instanceof ConfigError || attempt >= config.max_retries) throw e;
       const wait = config.retry_base_delay_ms * 2 ** attempt * (0.8 + Math.random() * 0.4);
       logger.warn(`upload: ${(e as Error).message}; retrying ${pending.length} file(s) in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 2} of ${config.max_retries + 1})`);
       await sleep(wait);
+      signal?.throwIfAborted();
     }
   }
 }
@@ -87,10 +94,15 @@ export async function connectSftp(config: ExportConfig, onHostKey?: (fingerprint
 }
 
 /** One connection: uploads files from the front of `pending`, removing each once it is in place. */
-async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: Logger, onPlaced?: () => void): Promise<void> {
+async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: Logger, opts: { signal?: AbortSignal; onPlaced?: () => void }): Promise<void> {
+  const { signal, onPlaced } = opts;
+  signal?.throwIfAborted();
   let presented: string | undefined;
   const sftp = await connectSftp(config, (key) => (presented = key));
+  const hangUp = () => void sftp.end().catch(() => {});
+  signal?.addEventListener('abort', hangUp);
   try {
+    signal?.throwIfAborted();
     if (config.allow_unknown_host_key) logger.warn(`upload: host key not checked (allow_unknown_host_key); ${config.host} presented ${presented}`);
     while (pending.length > 0) {
       const item = pending[0] as UploadItem;
@@ -99,6 +111,7 @@ async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: L
       await sftp.put(item.localPath, temporary);
       const stat = await sftp.stat(temporary);
       if (stat.size !== item.size) throw new Error(`${temporary} has ${stat.size} bytes after upload, expected ${item.size}`);
+      signal?.throwIfAborted();
       // posix-rename replaces an earlier file of the same name in one step (an OpenSSH extension).
       await sftp.posixRename(temporary, final);
       logger.info(`upload: ${final} in place (${item.size.toLocaleString('en-US')} bytes)`);
@@ -106,6 +119,7 @@ async function uploadOnce(pending: UploadItem[], config: ExportConfig, logger: L
       onPlaced?.();
     }
   } finally {
+    signal?.removeEventListener('abort', hangUp);
     await sftp.end().catch(() => {});
   }
 }

@@ -33,7 +33,19 @@ export const activateVersionMessage = z.object({
   version: z.number(),
 });
 
-export const batchMessage = z.object({ type: z.literal('BATCH'), stream: z.string() });
+/**
+ * The Meltano SDK's BATCH message: the stream's records are in local files (one JSON record a line), named by
+ * `file://` URLs in `manifest`. Only what the SDK writes for JSONL is read: `jsonl`, gzipped or not.
+ */
+export const batchMessage = z.object({
+  type: z.literal('BATCH'),
+  stream: z.string().min(1),
+  encoding: z.object({
+    format: z.literal('jsonl', { message: 'only jsonl batch files are read' }),
+    compression: z.enum(['gzip', 'none'], { message: 'must be gzip or none' }).nullish(),
+  }),
+  manifest: z.array(z.string()),
+});
 
 export const singerMessage = z.discriminatedUnion('type', [
   schemaMessage,
@@ -47,7 +59,11 @@ export type SchemaMessage = z.output<typeof schemaMessage>;
 export type RecordMessage = z.output<typeof recordMessage>;
 export type StateMessage = z.output<typeof stateMessage>;
 export type ActivateVersionMessage = z.output<typeof activateVersionMessage>;
+export type BatchMessage = z.output<typeof batchMessage>;
 export type SingerMessage = z.output<typeof singerMessage>;
 
-/** A message with the 1-based line it came from, so every later error can name the line. */
-export type Numbered<T> = T & { line: number };
+/**
+ * A message with the 1-based line it came from, so every later error can name the line. A record read from a
+ * BATCH file also names that file, and `line` is then the file's line.
+ */
+export type Numbered<T> = T & { line: number; file?: string };

@@ -10,6 +10,7 @@
  */
 import { InputError } from '../errors.js';
 import { parseSingerLine } from '../singer/reader.js';
+import { batchRecords } from '../singer/batch.js';
 import type { DigestedBlock } from '../fast/block-digester.js';
 import type { Numbered, RecordMessage, SingerMessage } from '../singer/messages.js';
 import { normalizePhone, phoneCandidates, untextable, type PhoneContext } from '../contact/phone.js';
@@ -113,14 +114,24 @@ export async function planAudience(input: DiffInput): Promise<PlanOutput> {
         completeness.sawState = completeness.stateAfterLastRecord = true;
         return;
       case 'ACTIVATE_VERSION':
-      case 'BATCH':
         return;
+      case 'BATCH': {
+        if (!schemas.has(msg.stream)) throw new InputError(msg.line, `BATCH for stream "${msg.stream}" before its SCHEMA`);
+        if (msg.stream !== input.audienceStream && msg.stream !== input.transactionalStream) {
+          throw new InputError(msg.line, `BATCH for stream "${msg.stream}", but the audience stream is "${input.audienceStream}" (set audience_stream, or send one stream)`);
+        }
+        // Its records are handled exactly as inline ones, once the index is known: the input's copy, which early
+        // records are read again from, does not hold them.
+        index ??= await settle(await input.members);
+        for await (const record of batchRecords(msg)) await handle(record);
+        return;
+      }
       case 'RECORD':
         break;
     }
     if (!schemas.has(msg.stream)) throw new InputError(msg.line, `RECORD for stream "${msg.stream}" before its SCHEMA`);
     if (msg.stream === input.transactionalStream) {
-      await input.spool.add({ kind: 'transactional', line: msg.line, record: msg.record });
+      await input.spool.add({ kind: 'transactional', line: msg.line, file: msg.file, record: msg.record });
       return;
     }
     if (msg.stream !== input.audienceStream) {
@@ -225,7 +236,7 @@ class AudienceDiff {
     counts.planned.new++;
     this.newKeys.push(key);
     if (this.samples.new.length < 3) this.samples.new.push(r.phone);
-    await this.input.spool.add({ kind: 'new', phone: r.phone, line: msg.line, values: mapped.values });
+    await this.input.spool.add({ kind: 'new', phone: r.phone, line: msg.line, file: msg.file, values: mapped.values });
   }
 
   /** A record that identifies the member at `at`: the member is in the audience from here on, whatever follows. */
@@ -252,11 +263,11 @@ class AudienceDiff {
     else counts.planned.changedCustomOnly++;
     const memberPhone = index.phoneAt(at);
     if (this.samples.update.length < 3) this.samples.update.push(memberPhone);
-    await this.input.spool.add({ kind: 'update', phone: memberPhone, line: msg.line, values, system, custom });
+    await this.input.spool.add({ kind: 'update', phone: memberPhone, line: msg.line, file: msg.file, values, system, custom });
   }
 
   private reject(msg: Numbered<RecordMessage>, reason: RejectReason, field: string, detail: string): void {
-    this.input.rejects.add({ line: msg.line, reason, field, detail, record: msg.record });
+    this.input.rejects.add({ line: msg.line, file: msg.file, reason, field, detail, record: msg.record });
   }
 }
 

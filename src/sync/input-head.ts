@@ -1,10 +1,11 @@
 /**
- * Reads the start of the Singer input, up to the first record, to learn what the input holds: an audience stream
+ * Reads the start of the Singer input, up to the first record (inline or in a BATCH), to learn what the input holds: an audience stream
  * (its SCHEMA decides the managed fields before the members are fingerprinted), transactional messages, or both.
  * The messages read are handed back, then the rest of the input.
  */
 import { InputError } from '../errors.js';
-import type { Numbered, SchemaMessage, SingerMessage } from '../singer/messages.js';
+import { batchRecords } from '../singer/batch.js';
+import type { BatchMessage, Numbered, SchemaMessage, SingerMessage } from '../singer/messages.js';
 
 export interface AudienceHead {
   stream: string;
@@ -45,6 +46,14 @@ export async function readInputHead(
       }
       // Transactional messages first and no audience declared yet: a transactional-only input.
       if (msg.stream === streams.transactional && !schema) break;
+    } else if (msg.type === 'BATCH') {
+      // Records in files: the same as a first record met inline.
+      if (!schemas.has(msg.stream)) throw new InputError(msg.line, `BATCH for stream "${msg.stream}" before its SCHEMA`);
+      if (msg.stream === schema?.stream) {
+        firstRecord = await firstBatchRecord(msg);
+        break;
+      }
+      if (msg.stream === streams.transactional && !schema) break;
     }
   }
   const lastLine = buffered.length ? (buffered[buffered.length - 1] as Numbered<SingerMessage>).line : 0;
@@ -68,4 +77,13 @@ export async function readInputHead(
   // A schema without properties (`{}`) is legal Singer; then the first record's keys say what is managed.
   const properties = declared.length > 0 ? declared : Object.keys(firstRecord ?? {});
   return { audience: { stream: schema.stream, schema, properties }, buffered, messages };
+}
+
+async function firstBatchRecord(msg: Numbered<BatchMessage>): Promise<Record<string, unknown> | undefined> {
+  const records = batchRecords(msg);
+  try {
+    return (await records.next()).value?.record;
+  } finally {
+    await records.return(undefined);
+  }
 }

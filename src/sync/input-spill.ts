@@ -6,18 +6,23 @@
  * need nothing more; the few that need a write are read again from this copy, by line number, once the index is
  * there. The copy starts at the input's first byte, so its line numbers are the input's.
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LineReader } from '../singer/lines.js';
 import { parseSingerLine } from '../singer/reader.js';
 import type { Numbered, SingerMessage } from '../singer/messages.js';
+import { openUnlinked, readUnlinked } from './spool.js';
 
 /** Chunks are gathered to about this size before each write: a few hundred writes for a large input, not thousands. */
 const WRITE_BYTES = 1 << 20;
 
 export class InputSpill {
   readonly path: string;
+  /** The copy's descriptor: the file itself is unlinked from the start (see openUnlinked). */
+  private readonly fd: number;
+  /** The stream that writes the copy and owns its descriptor; `out` while copying is on. */
+  private readonly stream: WriteStream;
   private out: WriteStream | undefined;
   private input: Readable | undefined;
   private pending: Buffer[] = [];
@@ -30,7 +35,8 @@ export class InputSpill {
 
   constructor(dir: string) {
     this.path = join(dir, 'input.jsonl');
-    this.out = createWriteStream(this.path);
+    this.fd = openUnlinked(this.path);
+    this.stream = this.out = createWriteStream(this.path, { fd: this.fd, autoClose: false });
     this.out.on('error', (e) => (this.failure ??= e));
   }
 
@@ -64,6 +70,7 @@ export class InputSpill {
     } finally {
       // Stopped early (an error, or a reader that has read enough): let the input close too.
       void chunks.return?.();
+      this.input = undefined;
     }
   }
 
@@ -97,7 +104,12 @@ export class InputSpill {
 
   /** A forward-only reader of the copied lines: `at(n)` returns line n's message; calls go in increasing n. */
   reader(): SpillReader {
-    return new SpillReader(this.path);
+    return new SpillReader(this.fd);
+  }
+
+  /** Free the copy: its space goes with its descriptor, which the write stream closes. */
+  dispose() {
+    this.stream.destroy();
   }
 }
 
@@ -105,8 +117,8 @@ export class SpillReader {
   /** The same line splitting as the input's reader, so line numbers agree. */
   private readonly lines: LineReader;
 
-  constructor(path: string) {
-    this.lines = new LineReader(createReadStream(path));
+  constructor(fd: number) {
+    this.lines = new LineReader(readUnlinked(fd, 1 << 20));
   }
 
   async at(wanted: number): Promise<Numbered<SingerMessage>> {

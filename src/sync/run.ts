@@ -1,6 +1,7 @@
 /**
  * The target's run, phase by phase (see README "Phases"). Each phase is a function; this module only runs them in
- * order, emits a Singer STATE after each, and logs one line per phase.
+ * order, logs one line and a METRIC timer per phase, and passes the tap's state on to stdout once it is safe:
+ * the latest state whose records are all applied (see passOn).
  *
  * Re-running is the resume mechanism: the diff is always taken against the live list, so a run stopped anywhere
  * converges on the next run without repeating finished work. Transactional texts, which Listrak cannot deduplicate,
@@ -9,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { TargetConfig } from '../config/target.js';
-import { ConfigError, GuardError, InputError, ListrakError } from '../errors.js';
+import { ConfigError, GuardError, InputError, ListrakError, StoppedError } from '../errors.js';
 import { explainFatal } from '../listrak/codes.js';
 import type { ListrakHttp } from '../listrak/http.js';
 import type { SmsApi } from '../listrak/sms.js';
@@ -18,8 +19,9 @@ import { maskPhone } from '../redact.js';
 import { parseSingerLine, readSinger, type SingerReader } from '../singer/reader.js';
 import type { Numbered, SingerMessage } from '../singer/messages.js';
 import { digestBlocks } from '../fast/block-digester.js';
-import type { SingerWriter } from '../singer/writer.js';
-import { openSender, sendBatches, transactionalBatches } from '../transactional/phase.js';
+import { Metrics } from '../singer/metrics.js';
+import { withProgress, type SingerWriter } from '../singer/writer.js';
+import { openSender, sendBatches, stateless, transactionalBatches } from '../transactional/phase.js';
 import { applyWrites, type ApplyContext } from './writes.js';
 import { unsubscribeUnseen } from './unsubscribe.js';
 import { planRemovals } from './removal.js';
@@ -55,6 +57,10 @@ export interface SyncDeps {
   fastPath?: boolean;
   /** Told which step the run is in and how to count it (report/progress.ts). */
   progress?: ProgressSink;
+  /** Where METRIC lines go (default: nowhere). */
+  metrics?: Metrics;
+  /** A stop request (a signal, stdout closed): the run stops at a safe point and throws its reason. */
+  signal?: AbortSignal;
 }
 
 export type Phase = 'prepare' | 'members' | 'audience' | 'updates' | 'unsubscribe' | 'transactional' | 'done';
@@ -66,40 +72,75 @@ export interface SyncResult {
 }
 
 export async function runSync(deps: SyncDeps): Promise<SyncResult> {
+  const run = new Run(deps);
   try {
-    return await new Run(deps).execute();
+    return await run.execute();
   } catch (e) {
+    // Whatever a stop request made fail on its way out, it is reported as that stop, naming the phase.
+    const stop = e instanceof StoppedError ? e : deps.signal?.aborted && deps.signal.reason instanceof StoppedError ? deps.signal.reason : undefined;
+    if (stop) throw stop.during(run.phase);
     // List, sender-code and credential errors get a message that says what to check.
     if (e instanceof ListrakError && deps.config.phone_list_id !== undefined) {
       const message = explainFatal(e, { senderCodeId: deps.config.sender_code_id, listId: deps.config.phone_list_id });
       if (message !== e.message) throw new ListrakError(e.code, e.status, message, e.route);
     }
     throw e;
+  } finally {
+    run.metrics.stop();
   }
 }
 
-/** One run's shared state: counts, the phase clock, STATE emission and the report. */
+/** Contact writes by kind, as `write_count` METRIC counters. */
+const WRITE_KINDS = ['created', 'subscribed', 'pending', 'updated', 'import_rows', 'unsubscribed'] as const;
+
+/** One run's shared state: counts, the phase clock, state passing, metrics and the report. */
 class Run {
   readonly started = performance.now();
   readonly runId = randomUUID().slice(0, 8);
   readonly counts = new SyncCounts();
   readonly dryRun: boolean;
+  readonly metrics: Metrics;
+  /** The phase in progress (the members are read while the audience is: 'members' until they are all in). */
+  phase: Phase = 'prepare';
   private phaseStart = performance.now();
-  private tapState: unknown = undefined;
+  /** The last tap state passed on, so that none goes out twice. */
+  private passed: { value: unknown } | undefined;
 
   constructor(readonly deps: SyncDeps) {
     this.dryRun = deps.dryRun ?? false;
+    this.metrics = deps.metrics ?? new Metrics(() => {});
+    for (const kind of WRITE_KINDS) this.metrics.counter('write_count', { kind }, () => this.counts.actions[kind]);
+    this.metrics.counter('write_count', { kind: 'sent' }, () => this.counts.transactional.sent);
   }
 
   private progress(phase: Phase) {
-    return { listrak_sms: { run_id: this.runId, phase, dry_run: this.dryRun || undefined, list_id: this.deps.config.phone_list_id, counts: this.counts.toJSON() } };
+    return { run_id: this.runId, phase, list_id: this.deps.config.phone_list_id, counts: this.counts.toJSON() };
   }
 
-  private phaseDone(phase: Phase, line: string) {
-    this.counts.phaseSeconds[phase] = Number(((performance.now() - this.phaseStart) / 1000).toFixed(3));
-    this.deps.logger.info(`${phase}: ${line} (${this.counts.phaseSeconds[phase]?.toFixed(1)} s)`);
-    if (phase !== 'done') this.deps.writer.state(this.progress(phase));
+  private phaseDone(phase: Phase, line: string, next: Phase = 'done') {
+    const seconds = (performance.now() - this.phaseStart) / 1000;
+    this.counts.phaseSeconds[phase] = Number(seconds.toFixed(3));
+    this.deps.logger.info(`${phase}: ${line} (${seconds.toFixed(1)} s)`);
+    this.metrics.timer('phase_duration', seconds, { phase });
+    this.phase = next;
     this.phaseStart = performance.now();
+  }
+
+  /** Between phases: a stop request ends the run here, where nothing is half-done. */
+  private checkpoint() {
+    this.deps.signal?.throwIfAborted();
+  }
+
+  /**
+   * Pass on a tap state whose records are all applied. Meltano stores each stdout line as the job's whole state
+   * and hands it back to the tap, so only the tap's own states go out (ours merged into an object state under
+   * `listrak_sms`): a progress-only line would erase the tap's bookmarks. A tap state already passed on is not
+   * written again.
+   */
+  private passOn(tapState: { value: unknown } | undefined) {
+    if (!tapState || tapState === this.passed || tapState.value === undefined) return;
+    this.passed = tapState;
+    this.deps.writer.state(withProgress(tapState.value, 'listrak_sms', this.progress(this.phase)));
   }
 
   private report(): string {
@@ -125,10 +166,10 @@ class Run {
     return { unit: 'calls', done: () => counter.total() - base };
   }
 
-  /** Done: only now is the tap's own state safe to pass on. */
-  private finish(line: string): SyncResult {
-    const tap = this.tapState;
-    this.deps.writer.state({ ...(isObject(tap) ? tap : tap === undefined ? {} : { tap_state: tap }), ...this.progress('done') });
+  /** Done: every record is applied, so the tap's latest state is safe to pass on. */
+  private finish(line: string, tapState: { value: unknown } | undefined): SyncResult {
+    this.checkpoint();
+    this.passOn(tapState);
     const report = this.report();
     this.phaseDone('done', line);
     return { counts: this.counts, report, dryRun: this.dryRun };
@@ -141,7 +182,12 @@ class Run {
     if (stale) this.deps.logger.info(`removed ${stale} temporary folder(s) left by runs that were killed`);
     const spool = new WriteSpool();
     const spill = new InputSpill(spool.dir);
+    // A stop request ends the reading of the input at once (the input may be a tap that is slow to send more).
+    const { signal } = this.deps;
+    const stopReading = () => spill.abort(signal?.reason as Error);
+    signal?.addEventListener('abort', stopReading);
     try {
+      this.checkpoint();
       const source = readSinger(spill.tap(this.deps.input));
       const head = await readInputHead(source, { audience: config.audience_stream, transactional: config.transactional_stream });
       const rejects = new RejectSink(rejectsPath(config.rejects_file, this.dryRun), this.counts);
@@ -159,7 +205,9 @@ class Run {
         throw e;
       }
     } finally {
+      signal?.removeEventListener('abort', stopReading);
       await spill.stop().catch(() => {});
+      spill.dispose();
       spool.dispose();
     }
   }
@@ -169,17 +217,22 @@ class Run {
     if (this.dryRun) throw new ConfigError('--dry-run applies to the audience sync; transactional texts are never sent in a dry run, and this input has only those');
     const sender = await prepareSenderCode(api, config);
     const { sender: tx, journal } = await openSender(api, config, sender.region, this.counts, rejects);
-    this.phaseDone('prepare', `sender code ${config.sender_code_id} (${sender.region}), transactional list ${config.transactional_phone_list_id}, journal ${config.journal_path}`);
+    this.phaseDone('prepare', `sender code ${config.sender_code_id} (${sender.region}), transactional list ${config.transactional_phone_list_id}, journal ${config.journal_path}`, 'transactional');
     const texts = this.textsStep();
+    const read = { records: 0 };
+    this.metrics.counter('record_count', { stream: config.transactional_stream }, () => read.records);
+    let latest: { value: unknown } | undefined;
     try {
-      await sendBatches(tx, transactionalBatches(head.messages, config.transactional_stream, config.batch_size, (v) => (this.tapState = v)), config.max_concurrency, texts);
+      // Texts go out as they stream in, and each tap state once the texts before it are sent.
+      const batches = transactionalBatches(head.messages, config.transactional_stream, config.batch_size, read);
+      await sendBatches(tx, batches, config.max_concurrency, { onSafe: (value) => this.passOn((latest = { value })), onHandled: texts });
     } finally {
       journal.close();
     }
     const t = this.counts.transactional;
     this.phaseDone('transactional', `${fmt(t.sent)} sent, ${fmt(t.already_sent)} already sent, ${fmt(t.unknown)} unknown, ${fmt(this.counts.rejectedTotal())} rejected`);
     if (t.unknown > 0) logger.warn(`${fmt(t.unknown)} text(s) have an unknown outcome from an earlier run and were not re-sent (set resend_unknown to send them again)`);
-    return this.finish('transactional texts sent');
+    return this.finish('transactional texts sent', latest);
   }
 
   private async audience(head: InputHead, audience: AudienceHead, source: SingerReader, spool: WriteSpool, spill: InputSpill, rejects: RejectSink): Promise<SyncResult> {
@@ -205,6 +258,8 @@ class Run {
     const { config, api, logger } = this.deps;
     const counts = this.counts;
     if (config.phone_list_id === undefined) throw new ConfigError(`invalid config: phone_list_id: required when the input has an audience stream ("${audience.stream}")`);
+    this.metrics.counter('record_count', { stream: audience.stream }, () => counts.records);
+    this.metrics.counter('record_count', { stream: config.transactional_stream }, () => spool.count('transactional'));
 
     // 1. prepare
     const prepared = await prepare(api, config, config.phone_list_id);
@@ -220,6 +275,7 @@ class Run {
       `sender code ${config.sender_code_id} (${prepared.region}), list ${list.phoneListId} "${list.phoneListName ?? ''}"${list.requireDoubleOptIn ? ' (double opt-in)' : ''}, ` +
         `stream "${audience.stream}", fields: ${[...plan.system.map((f) => f.field), ...plan.custom.map((f) => f.field.segmentationFieldName)].join(', ') || 'none'}, ` +
         `${fmt(prepared.optOuts.size)} sender-code opt-outs`,
+      'members',
     );
 
     // 2. members, read on the other core while 3. the audience is read and diffed (diff.ts).
@@ -232,7 +288,7 @@ class Run {
       if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
     }).then((index) => {
       counts.members = index.size + index.unmatchable.length;
-      this.phaseDone('members', `${fmt(counts.members)} current members indexed (${(index.bytes() / 1048576).toFixed(1)} MiB)`);
+      this.phaseDone('members', `${fmt(counts.members)} current members indexed (${(index.bytes() / 1048576).toFixed(1)} MiB)`, 'audience');
       this.step('audience', { unit: 'records', done: () => counts.records });
       return index;
     });
@@ -265,8 +321,8 @@ class Run {
     }
     const index = planned.index;
     logger.debug(`audience: ${fmt(planned.early.records)} record(s) read while the members were, ${fmt(planned.early.reread)} of them read again to diff in full`);
-    this.tapState = planned.tapState;
     await spool.finish();
+    this.checkpoint();
     const removals = planRemovals(index, planned.audienceComplete, config, counts);
     counts.planned.unsubscribe = removals.count;
     counts.removalsWithheld = removals.withheld;
@@ -331,6 +387,7 @@ class Run {
       'audience',
       `${fmt(counts.records)} records: ${fmt(a.created)} created, ${fmt(a.subscribed)} subscribed, ${fmt(a.pending)} pending, ${fmt(a.updated)} updated, ` +
         `${fmt(a.unchanged)} unchanged, ${fmt(a.opted_out)} opted out, ${fmt(counts.rejectedTotal())} rejected`,
+      'updates',
     );
 
     // 4. updates (bulk custom fields)
@@ -344,31 +401,34 @@ class Run {
     const imports = [...(await importer.finish(onStatus, onPoll)), ...((await marker?.finish(onStatus, onPoll)) ?? [])];
     counts.imports = imports;
     const marked = counts.removal.marked_managed ? `; ${fmt(counts.removal.marked_managed)} contacts marked managed` : '';
-    this.phaseDone('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)${marked}` : 'no custom-field import needed');
+    this.phaseDone('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)${marked}` : 'no custom-field import needed', 'unsubscribe');
 
     // 5. unsubscribe
+    this.checkpoint();
     this.step('unsubscribe', { unit: 'members', done: () => a.unsubscribed, planned: () => counts.planned.unsubscribe });
     await unsubscribeUnseen(ctx, removals.phones());
-    this.phaseDone('unsubscribe', removals.withheld ? 'withheld: nobody unsubscribed (see above)' : `${fmt(a.unsubscribed)} members no longer in the audience unsubscribed`);
+    this.phaseDone(
+      'unsubscribe',
+      removals.withheld ? 'withheld: nobody unsubscribed (see above)' : `${fmt(a.unsubscribed)} members no longer in the audience unsubscribed`,
+      spool.count('transactional') ? 'transactional' : 'done',
+    );
 
     // Transactional texts that came with the audience go out once the audience is in place.
     if (spool.count('transactional')) {
+      this.checkpoint();
       const { sender, journal } = await openSender(api, config, prepared.region, counts, rejects);
       const texts = this.textsStep(spool.count('transactional'));
       try {
-        await sendBatches(sender, spool.batches('transactional', config.batch_size), config.max_concurrency, texts);
+        await sendBatches(sender, stateless(spool.batches('transactional', config.batch_size)), config.max_concurrency, { onHandled: texts });
       } finally {
         journal.close();
       }
       const t = counts.transactional;
       this.phaseDone('transactional', `${fmt(t.sent)} sent, ${fmt(t.already_sent)} already sent, ${fmt(t.unknown)} unknown`);
     }
-    return this.finish(`list ${list.phoneListId} matches the audience`);
+    // The audience's state only now: every record before it is applied (a sync is whole or not at all).
+    return this.finish(`list ${list.phoneListId} matches the audience`, planned.tapState === undefined ? undefined : { value: planned.tapState });
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function take<T>(it: Iterable<T>, n: number): T[] {

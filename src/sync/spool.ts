@@ -5,21 +5,23 @@
  * cut short fails the run before the first write, so bad input never half-applies a sync. Only the records that
  * need a write are spooled (new and changed contacts), so memory stays bounded whatever the audience size.
  */
-import { createReadStream, createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdtempSync, openSync, read, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync, type WriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ContactValues } from '../contact/fields.js';
 
+/** Each write keeps where its record came from (`file`: a BATCH file), so a later reject can name it. */
 export type PlannedWrite =
   /** A phone not on the list: subscribe or create. */
-  | { kind: 'new'; phone: string; line: number; values: ContactValues }
+  | { kind: 'new'; phone: string; line: number; file?: string; values: ContactValues }
   /** A member whose managed fields differ; `system`/`custom` say which groups changed. */
-  | { kind: 'update'; phone: string; line: number; values: ContactValues; system: boolean; custom: boolean }
+  | { kind: 'update'; phone: string; line: number; file?: string; values: ContactValues; system: boolean; custom: boolean }
   /** A member in the audience that does not carry the managed field yet (removal_scope "managed"): set it. */
   | { kind: 'mark'; phone: string; line: number }
   /** A transactional text met in an input that also holds the audience: sent once the audience is in place. */
-  | { kind: 'transactional'; line: number; record: Record<string, unknown> };
+  | { kind: 'transactional'; line: number; file?: string; record: Record<string, unknown> };
 
 const DIR_PREFIX = 'listrak-sync-';
 const OWNER_FILE = 'owner.pid';
@@ -34,10 +36,40 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/**
+ * A temporary file only this process can reach: created (mode 0600), then unlinked at once. Its data lives as
+ * long as the descriptor, so a run that ends any way at all, killed outright included, leaves no personal data
+ * in the temporary folder. Write it through `createWriteStream(path, { fd, autoClose: false })`, which owns the
+ * descriptor (destroying it closes it), and read it with readUnlinked.
+ */
+export function openUnlinked(path: string): number {
+  const fd = openSync(path, 'wx+', 0o600);
+  try {
+    unlinkSync(path);
+  } catch {
+    // A system that cannot unlink an open file: it stays until the folder goes, at the end of the run.
+  }
+  return fd;
+}
+
+/**
+ * The file's bytes from its start, by positioned reads, which leave the writes' offset alone. Not a ReadStream:
+ * destroying one (a reader that stops early) closes its descriptor, whatever `autoClose` says.
+ */
+export async function* readUnlinked(fd: number, chunkBytes = 1 << 16): AsyncGenerator<Buffer> {
+  for (let position = 0; ; ) {
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    const bytesRead = await new Promise<number>((resolve, reject) => read(fd, buffer, 0, chunkBytes, position, (e, n) => (e ? reject(e) : resolve(n))));
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
 export class WriteSpool {
   /** The run's temporary folder (the input's copy lives here too), removed by dispose(). */
   readonly dir: string;
-  private readonly files = new Map<PlannedWrite['kind'], { path: string; out: WriteStream; count: number }>();
+  private readonly files = new Map<PlannedWrite['kind'], { path: string; fd: number; out: WriteStream; count: number }>();
   /** A disk error while spooling; raised on the next add or at finish, never lost as an unhandled event. */
   private failure?: Error;
 
@@ -77,7 +109,8 @@ export class WriteSpool {
     let f = this.files.get(w.kind);
     if (!f) {
       const path = join(this.dir, `${w.kind}.jsonl`);
-      f = { path, out: createWriteStream(path), count: 0 };
+      const fd = openUnlinked(path);
+      f = { path, fd, out: createWriteStream(path, { fd, autoClose: false }), count: 0 };
       f.out.on('error', (e) => (this.failure ??= e));
       this.files.set(w.kind, f);
     }
@@ -99,7 +132,7 @@ export class WriteSpool {
   async *batches<K extends PlannedWrite['kind']>(kind: K, size: number): AsyncGenerator<Extract<PlannedWrite, { kind: K }>[]> {
     const f = this.files.get(kind);
     if (!f) return;
-    const rl = createInterface({ input: createReadStream(f.path), crlfDelay: Infinity });
+    const rl = createInterface({ input: Readable.from(readUnlinked(f.fd)), crlfDelay: Infinity });
     let batch: Extract<PlannedWrite, { kind: K }>[] = [];
     for await (const line of rl) {
       batch.push(JSON.parse(line) as Extract<PlannedWrite, { kind: K }>);
@@ -112,6 +145,7 @@ export class WriteSpool {
   }
 
   dispose() {
+    // Each write stream owns its descriptor: destroying it closes it, ended or not.
     for (const f of this.files.values()) f.out.destroy();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -61,6 +61,7 @@ type ContactWrite = Extract<PlannedWrite, { kind: 'new' | 'update' }>;
 function rejectFromListrak(ctx: ApplyContext, w: ContactWrite, err: ListrakError, what: string) {
   ctx.rejects.add({
     line: w.line,
+    file: w.file,
     reason: 'listrak_rejected',
     field: 'phone',
     detail: `${what}: ${err.code}`,

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { TargetConfig } from '../config/target.js';
 import type { RejectSink } from '../report/rejects.js';
 import type { SyncCounts } from '../report/counts.js';
-import { ListrakError } from '../errors.js';
+import { ListrakError, StoppedError } from '../errors.js';
 import { isCode, isNotFound, isPerContact } from '../listrak/codes.js';
 import { certainlyNotReceived } from '../listrak/http.js';
 import type { PhoneList, SmsApi } from '../listrak/sms.js';
@@ -44,10 +44,11 @@ export class TransactionalSender {
 
   constructor(private readonly deps: SenderDeps) {}
 
-  async send(record: Record<string, unknown>, line: number): Promise<void> {
+  /** `line` (and `file`, for a text read from a BATCH file) say where the record came from, for its reject. */
+  async send(record: Record<string, unknown>, line: number, file?: string): Promise<void> {
     const { counts, journal, config } = this.deps;
     const reject = (reason: Parameters<RejectSink['add']>[0]['reason'], field: string, detail: string, code?: string) =>
-      this.deps.rejects.add({ line, reason, field, detail, record, ...(code ? { listrak_code: code } : {}) });
+      this.deps.rejects.add({ line, file, reason, field, detail, record, ...(code ? { listrak_code: code } : {}) });
 
     const phone = normalizePhone(record.phone, this.deps.region);
     if (!phone.ok) return reject(phone.reason, 'phone', phone.detail);
@@ -84,6 +85,8 @@ export class TransactionalSender {
       counts.transactional.sent++;
       return;
     } catch (e) {
+      // Stopped before this attempt started (a first one, or a retry of one Listrak certainly did not take).
+      if (e instanceof StoppedError) journal.record(key, 'rejected', 'STOPPED');
       if (!(e instanceof ListrakError)) throw e;
       if (isCode(e, 'ERROR_PHONE_NUMBER_NOT_SUBSCRIBED')) {
         journal.record(key, 'rejected', e.code);

@@ -1,0 +1,27 @@
+/** What each plugin is, for `--about`, the config sources and the Meltano plugin definitions: said once, here. */
+import type { z } from 'zod';
+import { exportConfigSchema } from './export.js';
+import { targetConfigSchema } from './target.js';
+
+export interface PluginInfo {
+  name: string;
+  description: string;
+  /** Meltano's capability names, only those the plugin really has. */
+  capabilities: readonly string[];
+  /** The config schema: the settings, their types, defaults and descriptions. */
+  schema: z.ZodType;
+}
+
+export const TARGET_PLUGIN: PluginInfo = {
+  name: 'target-listrak-sms',
+  description: 'Singer target that makes one Listrak SMS list mirror an audience stream, and sends transactional texts exactly once',
+  capabilities: ['about', 'batch'],
+  schema: targetConfigSchema,
+};
+
+export const EXPORT_PLUGIN: PluginInfo = {
+  name: 'listrak-sftp-export',
+  description: "Singer target that writes Listrak's import files (customers, products, orders, order items) and uploads them over SFTP",
+  capabilities: ['about', 'batch'],
+  schema: exportConfigSchema,
+};
