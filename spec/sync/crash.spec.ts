@@ -1,5 +1,5 @@
 /**
- * Crash safety: the target is killed (SIGKILL) at random points of a sync several times, then run to the end.
+ * Crash safety: the target is killed (SIGKILL) at seeded-random points of its writes several times, then run to the end.
  * The list must end exactly as the audience says, with no contact created twice and no audience member ever
  * unsubscribed. Random delays come from a seeded generator, so a failure replays.
  */
@@ -60,12 +60,18 @@ describe('crash safety: SIGKILL at random points, then rerun', function () {
     for (let round = 0; round < 10; round++) {
       const { child, done } = startCli('target.js', ['--config', configPath], input);
       runs++;
-      // The whole sync takes ~8 s at this rate; each kill lands 0.2–2.6 s into a run, so the rounds are cut short
-      // in successive phases as the remaining work shrinks.
-      const delay = 200 + Math.floor(random() * 2400);
-      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      // Each kill lands after a random number (from 1 to 40, up to 265 in the last round) of the sandbox's write calls in this run, so every round is
+      // cut short mid-write, in successive phases as the remaining work shrinks (about 750 writes in all); the
+      // first round is killed while still reading, before any write.
+      const base = sandbox.state.writes.length;
+      const after = 1 + Math.floor(random() * (40 + round * 25));
+      const started = performance.now();
+      const timer = setInterval(() => {
+        const early = round === 0 && performance.now() - started > 150;
+        if (early || sandbox.state.writes.length - base >= after) child.kill('SIGKILL');
+      }, 2);
       const res = await done;
-      clearTimeout(timer);
+      clearInterval(timer);
       if (res.signal === 'SIGKILL') {
         const phasesDone = phasesIn(metricLines(res.stderr));
         killedIn.push(phasesDone.at(-1) ?? 'start');
