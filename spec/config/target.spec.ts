@@ -40,4 +40,10 @@ describe('target config', () => {
     const { client_id: _omit, ...missing } = valid;
     expect(errorOf(missing)).to.match(/client_id/);
   });
+
+  it('takes max_text_age as a duration with a unit', () => {
+    expect(parseTargetConfig(valid)).to.include({ max_text_age: '24h' });
+    expect(parseTargetConfig({ ...valid, max_text_age: '90m' })).to.include({ max_text_age: '90m' });
+    expect(errorOf({ ...valid, max_text_age: '24' })).to.match(/max_text_age: must be a duration such as 90m, 24h or 2d/);
+  });
 });

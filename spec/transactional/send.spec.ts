@@ -113,6 +113,20 @@ describe('transactional texts', () => {
     expect(checkContent(undefined)).to.deep.include({ ok: false, reason: 'empty_message' });
   });
 
+  it('rejects a text older than max_text_age as stale, unless it was sent while fresh', async () => {
+    await setup();
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+    const fresh = await run(texts([msg(1, { event_time: hoursAgo(1) })]));
+    expect(fresh.result?.counts.transactional).to.include({ sent: 1 });
+    const r = await run(texts([msg(1, { event_time: hoursAgo(1) }), msg(2, { event_time: hoursAgo(30) }), msg(3, { event_time: 'last week' }), msg(4)]), { max_text_age: '30m' });
+    expect(sentTo()).to.deep.equal([phone(1), phone(4)]);
+    expect(r.result?.counts.transactional).to.include({ sent: 1, already_sent: 1 });
+    expect(r.rejects.map((x) => [x.reason, x.field, x.line])).to.deep.equal([
+      ['stale', 'event_time', 3],
+      ['invalid_date', 'event_time', 4],
+    ]);
+  });
+
   it('retries a 429 (Listrak did not take it) and sends exactly once', async () => {
     await setup();
     sandbox.faults.add({ operationId: 'TransactionalMessage_PostTransactionalMessageSend', status: 429, times: 2 });

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { durationMs } from './duration.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -46,6 +47,8 @@ export const targetConfigSchema = z
     transactional_stream: z.string().min(1).default('transactional_messages'),
     transactional_phone_list_id: positiveInt.optional(),
     journal_path: z.string().min(1).default('listrak-transactional-journal.jsonl'),
+    /** A text whose `event_time` is older than this is rejected `stale`, never sent (`90m`, `24h`, `2d`). */
+    max_text_age: z.string().refine((d) => durationMs(d) !== undefined, 'must be a duration such as 90m, 24h or 2d').default('24h'),
     /** Subscribe (or create) a contact not on the transactional list first; Listrak then texts them its opt-in. */
     subscribe_before_send: z.boolean().default(false),
     /** Send again messages whose earlier outcome is unknown (the process died mid-call). Off: they are reported. */

@@ -16,6 +16,7 @@ import type { PhoneList, SmsApi } from '../listrak/sms.js';
 import { normalizePhone } from '../phone.js';
 import { checkContent } from './content.js';
 import type { Journal } from './journal.js';
+import { checkAge } from './stale.js';
 
 export interface SenderDeps {
   api: SmsApi;
@@ -60,6 +61,12 @@ export class TransactionalSender {
 
     if (this.keysThisRun.has(key)) return reject('duplicate', 'message_key', 'the same message appears earlier in the input');
     this.keysThisRun.add(key);
+    const age = checkAge(record.event_time, config.max_text_age);
+    if (!age.ok) {
+      // A text sent while it was fresh and replayed since (a tap's inclusive bookmark) is reported as sent, not stale.
+      if (age.reason === 'stale' && journal.state(key) === 'sent') return void counts.transactional.already_sent++;
+      return reject(age.reason, 'event_time', age.detail);
+    }
     const before = journal.state(key);
     if (before === 'sent') {
       counts.transactional.already_sent++;
