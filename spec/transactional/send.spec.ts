@@ -121,7 +121,7 @@ describe('transactional texts', () => {
     const r = await run(texts([msg(1, { event_time: hoursAgo(1) }), msg(2, { event_time: hoursAgo(30) }), msg(3, { event_time: 'last week' }), msg(4)]), { max_text_age: '30m' });
     expect(sentTo()).to.deep.equal([phone(1), phone(4)]);
     expect(r.result?.counts.transactional).to.include({ sent: 1, already_sent: 1 });
-    expect(r.rejects.map((x) => [x.reason, x.field, x.line])).to.deep.equal([
+    expect(r.rejects.map((x) => [x.reason, x.field, x.line]).sort((a, b) => Number(a[2]) - Number(b[2]))).to.deep.equal([
       ['stale', 'event_time', 3],
       ['invalid_date', 'event_time', 4],
     ]);

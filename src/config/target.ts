@@ -47,6 +47,8 @@ export const targetConfigSchema = z
     transactional_stream: z.string().min(1).default('transactional_messages'),
     transactional_phone_list_id: positiveInt.optional(),
     journal_path: z.string().min(1).default('listrak-transactional-journal.jsonl'),
+    /** Days a local journal keeps an entry after its last change; older entries are compacted away. */
+    journal_retention_days: positiveInt.default(30),
     /** A text whose `event_time` is older than this is rejected `stale`, never sent (`90m`, `24h`, `2d`). */
     max_text_age: z.string().refine((d) => durationMs(d) !== undefined, 'must be a duration such as 90m, 24h or 2d').default('24h'),
     /** Subscribe (or create) a contact not on the transactional list first; Listrak then texts them its opt-in. */

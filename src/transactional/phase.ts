@@ -7,7 +7,7 @@ import type { RejectSink } from '../audience/rejects.js';
 import type { SyncCounts } from '../audience/report.js';
 import { activeList } from '../audience/prepare.js';
 import type { Numbered, SingerMessage } from '../singer/messages.js';
-import { Journal } from './journal.js';
+import { openJournal } from './journal.js';
 import { TransactionalSender } from './send.js';
 
 export interface TransactionalItem {
@@ -20,7 +20,7 @@ export async function openSender(api: SmsApi, config: TargetConfig, region: stri
     throw new ConfigError(`invalid config: transactional_phone_list_id: required when the input has the "${config.transactional_stream}" stream`);
   }
   const list = await activeList(api, config, config.transactional_phone_list_id, 'transactional_phone_list_id');
-  const journal = new Journal(config.journal_path);
+  const journal = await openJournal(config);
   return { sender: new TransactionalSender({ api, config, list, region, journal, counts, rejects }), journal };
 }
 
