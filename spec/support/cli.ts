@@ -12,9 +12,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Start a binary; `done` settles when it exits (by itself or killed through `child`). */
-export function startCli(bin: string, args: string[], stdin = '', env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [resolve(repoRoot, 'dist/src/cli', bin), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+/** Start a binary (in `cwd`, the repository by default); `done` settles when it exits (by itself or killed through `child`). */
+export function startCli(bin: string, args: string[], stdin = '', env: Record<string, string> = {}, cwd = repoRoot): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [resolve(repoRoot, 'dist/src/cli', bin), ...args], { cwd, env: { ...process.env, ...env } });
   const done = new Promise<CliResult>((resolvePromise, reject) => {
     let stdout = '';
     let stderr = '';

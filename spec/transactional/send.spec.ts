@@ -9,19 +9,7 @@ import { killAfterSends, unknownIn } from '../support/kill.js';
 import { DOI_LIST, LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
 import { rawConfigFor, runTarget, sandboxWith } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
-
-const TX_SCHEMA = {
-  type: 'SCHEMA',
-  stream: 'transactional_messages',
-  key_properties: ['message_key'],
-  schema: { properties: { phone: { type: 'string' }, message: { type: 'string' }, transactional_message_id: { type: 'integer' }, message_key: { type: 'string' } } },
-};
-
-function texts(records: Record<string, unknown>[]): string {
-  return [TX_SCHEMA, ...records.map((record) => ({ type: 'RECORD', stream: 'transactional_messages', record }))].map((m) => JSON.stringify(m)).join('\n') + '\n';
-}
-
-const msg = (n: number, extra: Record<string, unknown> = {}) => ({ phone: phone(n), message: `Order ${n} confirmed`, transactional_message_id: 77, message_key: `order-${n}`, ...extra });
+import { msg, texts } from '../support/texts.js';
 
 describe('transactional texts', () => {
   let sandbox: Sandbox;

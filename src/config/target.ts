@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { durationMs } from './duration.js';
+import { isS3Url } from './s3-url.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -46,7 +47,14 @@ export const targetConfigSchema = z
     /** Transactional texts: the stream, the list whose message shells they use, and the exactly-once journal. */
     transactional_stream: z.string().min(1).default('transactional_messages'),
     transactional_phone_list_id: positiveInt.optional(),
-    journal_path: z.string().min(1).default('listrak-transactional-journal.jsonl'),
+    /** A local file, or `s3://bucket/prefix` for a journal shared by every runner (see README "Exactly once"). */
+    journal_path: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith('s3://') || isS3Url(p), 'an S3 journal is written s3://bucket or s3://bucket/prefix')
+      .default('listrak-transactional-journal.jsonl'),
+    /** An S3-compatible store's endpoint (MinIO, R2, GCS interoperability); addressed path-style. Default: AWS S3. */
+    journal_endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     /** Days a local journal keeps an entry after its last change; older entries are compacted away. */
     journal_retention_days: positiveInt.default(30),
     /** A text whose `event_time` is older than this is rejected `stale`, never sent (`90m`, `24h`, `2d`). */

@@ -6,9 +6,12 @@
  *    gone out, so it is reported `unknown` and only re-sent when the user asks (`resend_unknown`);
  *  - `rejected`: Listrak certainly did not send it; a later run may claim it again.
  *
- * An interface, so that the send logic does not depend on where the journal is kept: a local file (file-journal.ts).
+ * Two implementations, chosen by `journal_path`: a local file (one machine that keeps its disk between runs) and
+ * `s3://bucket/prefix` (one object per key, claimed with a conditional write, shared by every runner).
  */
 import type { TargetConfig } from '../config/target.js';
+import { parseS3Url } from '../config/s3-url.js';
+import type { Logger } from '../log.js';
 import { FileJournal } from './file-journal.js';
 
 export type JournalState = 'sending' | 'sent' | 'rejected';
@@ -29,6 +32,13 @@ export interface Journal {
   close(): void;
 }
 
-export async function openJournal(config: TargetConfig): Promise<Journal> {
+/** Open the journal `journal_path` names; an S3 store that cannot do conditional writes is said so, once. */
+export async function openJournal(config: TargetConfig, logger: Logger): Promise<Journal> {
+  const location = parseS3Url(config.journal_path);
+  if (location) {
+    // Loaded only here: a run with a local journal never pays for the AWS SDK.
+    const { openS3Journal } = await import('./s3-journal.js');
+    return openS3Journal(config, location, logger);
+  }
   return new FileJournal(config.journal_path, config.journal_retention_days);
 }

@@ -7,6 +7,7 @@ import type { RejectSink } from '../audience/rejects.js';
 import type { SyncCounts } from '../audience/report.js';
 import { activeList } from '../audience/prepare.js';
 import type { Numbered, SingerMessage } from '../singer/messages.js';
+import { createLogger, type Logger } from '../log.js';
 import { openJournal } from './journal.js';
 import { TransactionalSender } from './send.js';
 
@@ -15,12 +16,13 @@ export interface TransactionalItem {
   record: Record<string, unknown>;
 }
 
-export async function openSender(api: SmsApi, config: TargetConfig, region: string, counts: SyncCounts, rejects: RejectSink) {
+/** Called only for an input that carries texts: what the journal cannot promise is said then, to stderr by default. */
+export async function openSender(api: SmsApi, config: TargetConfig, region: string, counts: SyncCounts, rejects: RejectSink, logger: Logger = createLogger()) {
   if (config.transactional_phone_list_id === undefined) {
     throw new ConfigError(`invalid config: transactional_phone_list_id: required when the input has the "${config.transactional_stream}" stream`);
   }
   const list = await activeList(api, config, config.transactional_phone_list_id, 'transactional_phone_list_id');
-  const journal = await openJournal(config);
+  const journal = await openJournal(config, logger);
   return { sender: new TransactionalSender({ api, config, list, region, journal, counts, rejects }), journal };
 }
 
