@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseTargetConfig } from '../../src/config/target.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
+import { checkJournalWritable } from '../../src/transactional/journal.js';
 import { ObjectStore } from '../../src/transactional/s3-store.js';
 import { startCli } from '../support/cli.js';
 import { OTHER_LIST, SC, baseSeed, member, phone } from '../support/fixtures.js';
@@ -180,5 +181,13 @@ describe('transactional texts with the journal in S3 (a real S3-compatible serve
     expect(unreachable.code).to.equal(1);
     expect(unreachable.stderr).to.match(/^ERROR: JournalError: journal_path s3:\/\/\S+: cannot write .*: cannot reach the store \(ECONNREFUSED\); check journal_endpoint/m);
     expect(sandbox.state.sent).to.deep.equal([]);
+  });
+
+  it('checkJournalWritable says ok for a usable store, and what to fix otherwise', async () => {
+    const config = (extra: Record<string, unknown>) => parseTargetConfig({ ...rawConfigFor(sandbox), ...settings(extra) });
+    expect(await checkJournalWritable(config({}))).to.deep.equal({ ok: true, detail: `journal_path ${journalPath} is writable`, warnings: [] });
+    const missing = await checkJournalWritable(config({ journal_path: 's3://no-such-bucket-here' }));
+    expect(missing).to.deep.include({ ok: false, exitCode: 1 });
+    expect(missing.ok === false && missing.fix).to.match(/^journal_path s3:\/\/no-such-bucket-here: cannot write .*the bucket does not exist/);
   });
 });

@@ -24,6 +24,7 @@ describe('transactional texts', () => {
     ];
     sandbox = await sandboxWith(seed);
     journal = join(tempDir('journal'), 'journal.jsonl');
+    writeFileSync(journal, ''); // a journal kept from earlier runs: no warning about a new one
   }
   const run = (input: string, extra: Record<string, unknown> = {}) => runTarget(sandbox, input, { transactional_phone_list_id: OTHER_LIST, journal_path: journal, ...extra });
   const sentTo = () => sandbox.state.sent.map((s) => s.phoneNumber);

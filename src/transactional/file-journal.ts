@@ -7,10 +7,10 @@
  * other, whole). That is done only once the dropped lines outnumber the kept ones, so each line is rewritten a
  * bounded number of times however often the target runs.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, InputError } from '../errors.js';
-import type { Claim, Journal, JournalState } from './journal.js';
+import { ConfigError, InputError, EXIT } from '../errors.js';
+import type { Claim, Journal, JournalCheck, JournalState } from './journal.js';
 
 const DAY_MS = 86_400_000;
 // The journal names messages and, through them, customers: readable by its owner only.
@@ -133,4 +133,25 @@ function syncDirectory(dir: string) {
   } finally {
     closeSync(fd);
   }
+}
+
+export function checkFileJournal(path: string): JournalCheck {
+  const target = existsSync(path) ? path : dirname(path);
+  try {
+    accessSync(target, constants.R_OK | constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const fix = code === 'ENOENT' ? `create the folder ${target}` : `make ${target} readable and writable for this user (${code})`;
+    return { ok: false, fix: `journal_path ${path}: ${fix}`, exitCode: EXIT.config };
+  }
+  if (existsSync(path)) return { ok: true, detail: `journal_path ${path} is writable`, warnings: [] };
+  return { ok: true, detail: `journal_path ${path} will be created`, warnings: [newLocalJournal(path)] };
+}
+
+/** Why a new local journal is worth a word: it says nothing about texts sent by runs on other disks. */
+export function newLocalJournal(path: string): string {
+  return (
+    `journal_path ${path} is a new local file: texts are sent exactly once only while it survives between runs. ` +
+    'Where runs start on a fresh disk (a container, a CI job), set journal_path to s3://bucket/prefix, and give texts an event_time so old ones are never sent (max_text_age).'
+  );
 }

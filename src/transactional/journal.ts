@@ -9,10 +9,11 @@
  * Two implementations, chosen by `journal_path`: a local file (one machine that keeps its disk between runs) and
  * `s3://bucket/prefix` (one object per key, claimed with a conditional write, shared by every runner).
  */
+import { existsSync } from 'node:fs';
 import type { TargetConfig } from '../config/target.js';
 import { parseS3Url } from '../config/s3-url.js';
 import type { Logger } from '../log.js';
-import { FileJournal } from './file-journal.js';
+import { checkFileJournal, FileJournal, newLocalJournal } from './file-journal.js';
 
 export type JournalState = 'sending' | 'sent' | 'rejected';
 
@@ -32,7 +33,12 @@ export interface Journal {
   close(): void;
 }
 
-/** Open the journal `journal_path` names; an S3 store that cannot do conditional writes is said so, once. */
+/**
+ * For `--check`: ok (with what a run would warn about), or what to fix and the exit code a run would end with.
+ */
+export type JournalCheck = { ok: true; detail: string; warnings: string[] } | { ok: false; fix: string; exitCode: number };
+
+/** Open the journal `journal_path` names; says once what it cannot promise (see README "Exactly once"). */
 export async function openJournal(config: TargetConfig, logger: Logger): Promise<Journal> {
   const location = parseS3Url(config.journal_path);
   if (location) {
@@ -40,5 +46,14 @@ export async function openJournal(config: TargetConfig, logger: Logger): Promise
     const { openS3Journal } = await import('./s3-journal.js');
     return openS3Journal(config, location, logger);
   }
+  if (!existsSync(config.journal_path)) logger.warn(newLocalJournal(config.journal_path));
   return new FileJournal(config.journal_path, config.journal_retention_days);
+}
+
+/** Whether this run could keep its journal where `journal_path` says, and if not, what to fix. Never throws. */
+export async function checkJournalWritable(config: TargetConfig): Promise<JournalCheck> {
+  const location = parseS3Url(config.journal_path);
+  if (!location) return checkFileJournal(config.journal_path);
+  const { checkS3Journal } = await import('./s3-journal.js');
+  return checkS3Journal(config, location);
 }

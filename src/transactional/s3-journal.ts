@@ -11,9 +11,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { S3Location } from '../config/s3-url.js';
 import type { TargetConfig } from '../config/target.js';
-import { JournalError } from '../errors.js';
+import { exitCodeOf, JournalError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Claim, Journal, JournalState } from './journal.js';
+import type { Claim, Journal, JournalCheck, JournalState } from './journal.js';
 import { ObjectStore, type StoreFeatures } from './s3-store.js';
 
 interface Entry {
@@ -39,6 +39,18 @@ export async function openS3Journal(config: TargetConfig, location: S3Location, 
     throw e;
   }
   return new S3Journal(store, location.prefix, run, config.request_timeout_ms, logger);
+}
+
+export async function checkS3Journal(config: TargetConfig, location: S3Location): Promise<JournalCheck> {
+  const store = new ObjectStore(config, location);
+  try {
+    const warnings = limitsOf(await store.probe(`${location.prefix}.probe-${randomUUID()}`)).map((limit) => `journal_path ${config.journal_path}: ${limit}`);
+    return { ok: true, detail: `journal_path ${config.journal_path} is writable`, warnings };
+  } catch (e) {
+    return { ok: false, fix: (e as Error).message, exitCode: exitCodeOf(e) };
+  } finally {
+    store.close();
+  }
 }
 
 /** What a store that does not honour the conditions cannot promise, said once when the run begins. */
