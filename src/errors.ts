@@ -89,6 +89,15 @@ export class ListrakError extends Error {
   }
 }
 
+/**
+ * The transactional journal's store could not be read or written (unreachable, refusing, or holding something that
+ * is not a journal entry). The message names `journal_path`: without its journal no text may be sent, so the run stops.
+ */
+export class JournalError extends Error {
+  override readonly name = 'JournalError';
+  readonly exitCode = EXIT.failed;
+}
+
 /** The sync finished its work but the list does not match the audience (some writes failed). */
 export class IncompleteSyncError extends Error {
   override readonly name = 'IncompleteSyncError';

@@ -54,4 +54,19 @@ describe('target config', () => {
     expect(parseTargetConfig({ ...valid, allowed_countries: ['de', 'CA'] }).allowed_countries).to.deep.equal(['DE', 'CA']);
     expect(errorOf({ ...valid, allowed_countries: ['Germany'] })).to.match(/allowed_countries/);
   });
+
+  it('takes the journal as a local file or s3://bucket/prefix', () => {
+    expect(parseTargetConfig(valid)).to.include({ journal_path: 'listrak-transactional-journal.jsonl', journal_retention_days: 30 });
+    expect(parseTargetConfig({ ...valid, journal_path: 's3://my-bucket/texts', journal_endpoint: 'http://127.0.0.1:9000' })).to.include({ journal_path: 's3://my-bucket/texts' });
+    expect(errorOf({ ...valid, journal_path: 's3://' })).to.match(/journal_path: an S3 journal is written s3:\/\/bucket/);
+    expect(errorOf({ ...valid, journal_path: 's3://Bad_Bucket/x' })).to.match(/journal_path/);
+    expect(errorOf({ ...valid, journal_endpoint: 'minio:9000' })).to.match(/journal_endpoint: must be an http\(s\) URL/);
+    expect(errorOf({ ...valid, journal_retention_days: 0 })).to.match(/journal_retention_days/);
+  });
+
+  it('takes max_text_age as a duration with a unit', () => {
+    expect(parseTargetConfig(valid)).to.include({ max_text_age: '24h' });
+    expect(parseTargetConfig({ ...valid, max_text_age: '90m' })).to.include({ max_text_age: '90m' });
+    expect(errorOf({ ...valid, max_text_age: '24' })).to.match(/max_text_age: must be a duration such as 90m, 24h or 2d/);
+  });
 });

@@ -13,11 +13,12 @@ export interface CliResult {
 }
 
 /**
- * Start a binary; `done` settles when it exits (by itself or killed through `child`). `stdin` is written at once
- * and closed, or, as an async iterable, written piece by piece as a slow tap would (closed at its end).
+ * Start a binary (in `cwd`, the repository by default); `done` settles when it exits (by itself or killed through
+ * `child`). `stdin` is written at once and closed, or, as an async iterable, written piece by piece as a slow tap
+ * would (closed at its end).
  */
-export function startCli(bin: string, args: string[], stdin: string | Buffer | AsyncIterable<string> = '', env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [resolve(repoRoot, 'dist/src/cli', bin), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+export function startCli(bin: string, args: string[], stdin: string | Buffer | AsyncIterable<string> = '', env: Record<string, string> = {}, cwd = repoRoot): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [resolve(repoRoot, 'dist/src/cli', bin), ...args], { cwd, env: { ...process.env, ...env } });
   const done = new Promise<CliResult>((resolvePromise, reject) => {
     let stdout = '';
     let stderr = '';

@@ -81,7 +81,7 @@ export const TX_SCHEMA = {
   type: 'SCHEMA',
   stream: 'transactional_messages',
   key_properties: ['message_key'],
-  schema: { properties: { phone: { type: 'string' }, message: { type: 'string' }, transactional_message_id: { type: 'integer' }, message_key: { type: 'string' } } },
+  schema: { properties: { phone: { type: 'string' }, message: { type: 'string' }, transactional_message_id: { type: 'integer' }, message_key: { type: 'string' }, event_time: { type: 'string', format: 'date-time' } } },
 };
 
 /** A transactional-only input: the texts' SCHEMA, then one RECORD per text. */

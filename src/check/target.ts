@@ -8,6 +8,8 @@ import { readJsonFile, type TargetConfig } from '../config/target.js';
 import { pathProblem, targetPaths } from '../config/paths.js';
 import { buildFieldPlan } from '../contact/fields.js';
 import { ConfigError, EXIT } from '../errors.js';
+import { isS3Url } from '../config/s3-url.js';
+import { checkJournalWritable } from '../transactional/journal.js';
 import { activeList, findManagedField, prepareSenderCode, profileFields } from '../listrak/account.js';
 import type { ListrakClient } from '../listrak/client.js';
 import { shownUrl } from '../listrak/http.js';
@@ -59,6 +61,14 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
     });
   }
   if (config.transactional_phone_list_id === undefined) checks.skip('journal_path', 'not used: transactional_phone_list_id is not set');
+  else if (isS3Url(config.journal_path)) {
+    await checks.run('journal_path', async () => {
+      const journal = await checkJournalWritable(config);
+      if (!journal.ok) throw new CheckProblem(journal.fix, journal.exitCode);
+      for (const w of journal.warnings) checks.warn('journal_path', w);
+      return journal.detail;
+    });
+  }
 
   const listrak = ['sender code', 'list', 'profile fields', 'removal scope', 'transactional list'];
   const skipRest = (names: string[], why: string) => {

@@ -7,6 +7,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ExportConfig } from './export.js';
+import { isS3Url } from './s3-url.js';
 import type { TargetConfig } from './target.js';
 
 /** `file`: a file this run writes; `read`: a file it reads; `folder`: a folder it writes into (created if missing). */
@@ -67,8 +68,9 @@ export interface ConfigPath {
 export function targetPaths(config: TargetConfig): ConfigPath[] {
   return [
     { key: 'rejects_file', path: config.rejects_file, use: 'file' },
-    // Only transactional texts use the journal, and they need transactional_phone_list_id.
-    ...(config.transactional_phone_list_id !== undefined ? [{ key: 'journal_path', path: config.journal_path, use: 'file' as const }] : []),
+    // Only transactional texts use the journal, and they need transactional_phone_list_id; an s3:// journal is no
+    // local path (the journal module checks it).
+    ...(config.transactional_phone_list_id !== undefined && !isS3Url(config.journal_path) ? [{ key: 'journal_path', path: config.journal_path, use: 'file' as const }] : []),
   ];
 }
 

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { getCountries, isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { durationMs } from './duration.js';
+import { isS3Url } from './s3-url.js';
 
 /**
  * A positive whole number: as JSON gives it (Meltano and `--config ENV` both pass numbers as numbers). Never a
@@ -78,7 +80,22 @@ export const targetConfigSchema = z
     import_max_bytes: positiveInt(195_000_000).default(195_000_000).describe('Largest contact-import file, raw bytes before Base64; larger batches are split'),
     transactional_stream: z.string().min(1).default('transactional_messages').describe('The stream whose records are transactional texts'),
     transactional_phone_list_id: positiveInt().optional().describe('The list whose transactional message shells the texts use; required when the input has texts'),
-    journal_path: z.string().min(1).default('listrak-transactional-journal.jsonl').describe('The exactly-once journal of transactional sends'),
+    journal_path: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith('s3://') || isS3Url(p), 'an S3 journal is written s3://bucket or s3://bucket/prefix')
+      .default('listrak-transactional-journal.jsonl')
+      .describe('The exactly-once journal of transactional sends: a local file, or s3://bucket/prefix for a journal every runner shares'),
+    journal_endpoint: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .optional()
+      .describe('Endpoint of an S3-compatible store for an s3:// journal (MinIO, R2, GCS interoperability), addressed path-style; default: AWS S3'),
+    journal_retention_days: positiveInt().default(30).describe("Days a local journal keeps an entry after its last change; older entries are compacted away"),
+    max_text_age: z
+      .string()
+      .refine((d) => durationMs(d) !== undefined, 'must be a duration such as 90m, 24h or 2d')
+      .default('24h')
+      .describe('A text whose event_time is older than this is rejected stale, never sent (90m, 24h, 2d)'),
     subscribe_before_send: z
       .boolean()
       .default(false)

@@ -24,6 +24,7 @@ export type RejectReason =
   | 'coupon_tag'
   | 'unknown_message'
   | 'not_subscribed'
+  | 'stale'
   // export rows
   | 'missing_key'
   | 'invalid_value';

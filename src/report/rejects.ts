@@ -3,11 +3,18 @@
  * and the reason, to the rejects file (JSONL), so it can be fixed and replayed. The file is data, not a log, so the
  * record keeps its phone; the logs only ever show masked samples, and the file is private (mode 0600).
  *
- * The file is written under a temporary name and renamed into place only when the run finishes: a run that fails
- * leaves the previous run's rejects as they were, and nothing of its own. A dry run writes beside it
- * (`<rejects_file>.dry-run`), never over the real one.
+ * While the run goes on, rejections are kept in a private temporary file (unlinked at once, see private-file.ts):
+ * a run that fails, or is killed outright, leaves the previous run's rejects as they were and nothing of its own.
+ * Only when the run finishes are they copied beside the rejects file and renamed over it. A dry run writes beside
+ * it (`<rejects_file>.dry-run`), never over the real one.
  */
-import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { openUnlinked, readUnlinked } from '../private-file.js';
 import type { RejectReason } from '../contact/coerce.js';
 import type { SyncCounts } from './counts.js';
 
@@ -29,7 +36,8 @@ export function rejectsPath(path: string, dryRun: boolean): string {
 
 export class RejectSink {
   private out?: WriteStream;
-  private readonly partial?: string;
+  /** The private file the rejections go to while the run lasts. */
+  private fd?: number;
   private written = 0;
   /** A few rejections kept for the log (masked when printed). */
   readonly samples: Rejection[] = [];
@@ -39,8 +47,8 @@ export class RejectSink {
     private readonly counts: SyncCounts,
   ) {
     if (!path) return;
-    this.partial = `${path}.${process.pid}.partial`;
-    this.out = createWriteStream(this.partial, { flags: 'w', mode: 0o600 });
+    this.fd = openUnlinked(join(tmpdir(), `listrak-rejects-${process.pid}-${randomUUID().slice(0, 8)}`));
+    this.out = createWriteStream('', { fd: this.fd, autoClose: false });
   }
 
   add(r: Rejection) {
@@ -58,18 +66,34 @@ export class RejectSink {
   /** The run finished: this run's rejects replace the last run's (an empty file when there were none). */
   async commit(): Promise<void> {
     await this.end();
-    if (this.partial && this.path) renameSync(this.partial, this.path);
+    const { path, fd } = this;
+    if (!path || fd === undefined) return;
+    const partial = `${path}.${process.pid}.partial`;
+    try {
+      await pipeline(Readable.from(readUnlinked(fd)), createWriteStream(partial, { mode: 0o600 }));
+      renameSync(partial, path);
+    } catch (e) {
+      rmSync(partial, { force: true });
+      throw e;
+    } finally {
+      this.release();
+    }
   }
 
-  /** The run failed: the last run's rejects stay as they were, and this run's partial file goes. */
+  /** The run failed: the last run's rejects stay as they were. */
   async discard(): Promise<void> {
     await this.end().catch(() => {});
-    if (this.partial) rmSync(this.partial, { force: true });
+    this.release();
   }
 
   private async end(): Promise<void> {
     const out = this.out;
-    if (!out || out.closed) return;
+    if (!out || out.closed || out.writableFinished) return;
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+
+  private release(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }

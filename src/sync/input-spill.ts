@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { LineReader } from '../singer/lines.js';
 import { parseSingerLine } from '../singer/reader.js';
 import type { Numbered, SingerMessage } from '../singer/messages.js';
-import { openUnlinked, readUnlinked } from './spool.js';
+import { openUnlinked, readUnlinked } from '../private-file.js';
 
 /** Chunks are gathered to about this size before each write: a few hundred writes for a large input, not thousands. */
 const WRITE_BYTES = 1 << 20;

@@ -216,7 +216,7 @@ class Run {
     const { api, config, logger } = this.deps;
     if (this.dryRun) throw new ConfigError('--dry-run applies to the audience sync; transactional texts are never sent in a dry run, and this input has only those');
     const sender = await prepareSenderCode(api, config);
-    const { sender: tx, journal } = await openSender(api, config, sender.region, this.counts, rejects);
+    const { sender: tx, journal } = await openSender(api, config, sender.region, this.counts, rejects, this.deps.logger);
     this.phaseDone('prepare', `sender code ${config.sender_code_id} (${sender.region}), transactional list ${config.transactional_phone_list_id}, journal ${config.journal_path}`, 'transactional');
     const texts = this.textsStep();
     const read = { records: 0 };
@@ -416,7 +416,7 @@ class Run {
     // Transactional texts that came with the audience go out once the audience is in place.
     if (spool.count('transactional')) {
       this.checkpoint();
-      const { sender, journal } = await openSender(api, config, prepared.region, counts, rejects);
+      const { sender, journal } = await openSender(api, config, prepared.region, counts, rejects, logger);
       const texts = this.textsStep(spool.count('transactional'));
       try {
         await sendBatches(sender, stateless(spool.batches('transactional', config.batch_size)), config.max_concurrency, { onHandled: texts });

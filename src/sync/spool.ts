@@ -5,7 +5,8 @@
  * cut short fails the run before the first write, so bad input never half-applies a sync. Only the records that
  * need a write are spooled (new and changed contacts), so memory stays bounded whatever the audience size.
  */
-import { createWriteStream, mkdtempSync, openSync, read, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { openUnlinked, readUnlinked } from '../private-file.js';
 import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,36 +34,6 @@ function isRunning(pid: number): boolean {
   } catch (e) {
     // EPERM: it runs, as another user.
     return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * A temporary file only this process can reach: created (mode 0600), then unlinked at once. Its data lives as
- * long as the descriptor, so a run that ends any way at all, killed outright included, leaves no personal data
- * in the temporary folder. Write it through `createWriteStream(path, { fd, autoClose: false })`, which owns the
- * descriptor (destroying it closes it), and read it with readUnlinked.
- */
-export function openUnlinked(path: string): number {
-  const fd = openSync(path, 'wx+', 0o600);
-  try {
-    unlinkSync(path);
-  } catch {
-    // A system that cannot unlink an open file: it stays until the folder goes, at the end of the run.
-  }
-  return fd;
-}
-
-/**
- * The file's bytes from its start, by positioned reads, which leave the writes' offset alone. Not a ReadStream:
- * destroying one (a reader that stops early) closes its descriptor, whatever `autoClose` says.
- */
-export async function* readUnlinked(fd: number, chunkBytes = 1 << 16): AsyncGenerator<Buffer> {
-  for (let position = 0; ; ) {
-    const buffer = Buffer.allocUnsafe(chunkBytes);
-    const bytesRead = await new Promise<number>((resolve, reject) => read(fd, buffer, 0, chunkBytes, position, (e, n) => (e ? reject(e) : resolve(n))));
-    if (bytesRead === 0) return;
-    position += bytesRead;
-    yield buffer.subarray(0, bytesRead);
   }
 }
 

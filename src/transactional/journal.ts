@@ -1,62 +1,59 @@
 /**
  * The durable journal that makes transactional sends exactly-once. Listrak has no idempotency key, so each
- * message's key is written (and fsync'ed) before the call and again with its outcome after it:
+ * message's key is claimed in the journal before the call and settled with its outcome after it:
  *  - `sent`: confirmed by Listrak; never sent again;
  *  - `sending` with no outcome: the process died or the answer was lost mid-call; the message may or may not have
  *    gone out, so it is reported `unknown` and only re-sent when the user asks (`resend_unknown`);
- *  - `rejected`: Listrak certainly did not send it; a later run may try again.
- * The file is append-only JSONL; the last line for a key wins.
+ *  - `rejected`: Listrak certainly did not send it; a later run may claim it again.
+ *
+ * Two implementations, chosen by `journal_path`: a local file (one machine that keeps its disk between runs) and
+ * `s3://bucket/prefix` (one object per key, claimed with a conditional write, shared by every runner).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import type { TargetConfig } from '../config/target.js';
+import { parseS3Url } from '../config/s3-url.js';
+import type { Logger } from '../log.js';
+import { checkFileJournal, FileJournal, newLocalJournal } from './file-journal.js';
 
 export type JournalState = 'sending' | 'sent' | 'rejected';
 
-interface Entry {
-  k: string;
-  s: JournalState;
-  t: string;
-  c?: string;
+/** What claiming a key gave: the right to send it now, or why not. */
+export type Claim = 'claimed' | 'sent' | 'unknown';
+
+export interface Journal {
+  /** What the journal knows of a key, without claiming it. */
+  state(key: string): Promise<JournalState | undefined>;
+  /**
+   * Take the right to send `key` now, durably, before the call: `claimed`, or `sent` (never send again) or
+   * `unknown` (an earlier call's outcome never came back; only with `resendUnknown` is it claimed again).
+   */
+  claim(key: string, resendUnknown: boolean): Promise<Claim>;
+  /** Record, durably, the outcome of a key this journal claimed. */
+  settle(key: string, state: 'sent' | 'rejected', code?: string): Promise<void>;
+  close(): void;
 }
 
-export class Journal {
-  private readonly states = new Map<string, JournalState>();
-  private fd: number;
+/**
+ * For `--check`: ok (with what a run would warn about), or what to fix and the exit code a run would end with.
+ */
+export type JournalCheck = { ok: true; detail: string; warnings: string[] } | { ok: false; fix: string; exitCode: number };
 
-  constructor(readonly path: string) {
-    if (existsSync(path)) this.load();
-    this.fd = openSync(path, 'a');
+/** Open the journal `journal_path` names; says once what it cannot promise (see README "Exactly once"). */
+export async function openJournal(config: TargetConfig, logger: Logger): Promise<Journal> {
+  const location = parseS3Url(config.journal_path);
+  if (location) {
+    // Loaded only here: a run with a local journal never pays for the AWS SDK.
+    const { openS3Journal } = await import('./s3-journal.js');
+    return openS3Journal(config, location, logger);
   }
+  if (!existsSync(config.journal_path)) logger.warn(newLocalJournal(config.journal_path));
+  return new FileJournal(config.journal_path, config.journal_retention_days);
+}
 
-  private load() {
-    const lines = readFileSync(this.path, 'utf8').split('\n');
-    lines.forEach((line, i) => {
-      if (line.trim() === '') return;
-      let e: Entry;
-      try {
-        e = JSON.parse(line) as Entry;
-      } catch {
-        // Only the last line can be torn (the process died mid-write); anywhere else the journal is damaged.
-        if (i >= lines.length - 2) return;
-        throw new InputError(i + 1, `journal ${this.path} is damaged at this line; refusing to guess which messages were sent`);
-      }
-      this.states.set(e.k, e.s);
-    });
-  }
-
-  state(key: string): JournalState | undefined {
-    return this.states.get(key);
-  }
-
-  /** Record a state durably before returning. */
-  record(key: string, state: JournalState, code?: string) {
-    const entry: Entry = { k: key, s: state, t: new Date().toISOString(), ...(code ? { c: code } : {}) };
-    writeSync(this.fd, JSON.stringify(entry) + '\n');
-    fsyncSync(this.fd);
-    this.states.set(key, state);
-  }
-
-  close() {
-    closeSync(this.fd);
-  }
+/** Whether this run could keep its journal where `journal_path` says, and if not, what to fix. Never throws. */
+export async function checkJournalWritable(config: TargetConfig): Promise<JournalCheck> {
+  const location = parseS3Url(config.journal_path);
+  if (!location) return checkFileJournal(config.journal_path);
+  const { checkS3Journal } = await import('./s3-journal.js');
+  return checkS3Journal(config, location);
 }

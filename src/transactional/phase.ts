@@ -8,7 +8,8 @@ import type { SyncCounts } from '../report/counts.js';
 import { activeList } from '../listrak/account.js';
 import { recordsOf } from '../singer/batch.js';
 import type { Numbered, SingerMessage } from '../singer/messages.js';
-import { Journal } from './journal.js';
+import { createLogger, type Logger } from '../log.js';
+import { openJournal } from './journal.js';
 import { TransactionalSender } from './send.js';
 
 export interface TransactionalItem {
@@ -24,24 +25,14 @@ export interface TransactionalBatch {
   state?: { value: unknown };
 }
 
-export async function openSender(api: SmsApi, config: TargetConfig, region: string, counts: SyncCounts, rejects: RejectSink) {
+/** Called only for an input that carries texts: what the journal cannot promise is said then, to stderr by default. */
+export async function openSender(api: SmsApi, config: TargetConfig, region: string, counts: SyncCounts, rejects: RejectSink, logger: Logger = createLogger()) {
   if (config.transactional_phone_list_id === undefined) {
     throw new ConfigError(`invalid config: transactional_phone_list_id: required when the input has the "${config.transactional_stream}" stream`);
   }
   const list = await activeList(api, config, config.transactional_phone_list_id, 'transactional_phone_list_id');
-  const journal = openJournal(config.journal_path);
+  const journal = await openJournal(config, logger);
   return { sender: new TransactionalSender({ api, config, list, region, journal, counts, rejects }), journal };
-}
-
-/** The journal, or a ConfigError naming journal_path when it cannot be opened (a damaged one stays an InputError). */
-function openJournal(path: string): Journal {
-  try {
-    return new Journal(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) throw new ConfigError(`invalid config: journal_path: cannot open ${path}: ${code}`);
-    throw e;
-  }
 }
 
 /**

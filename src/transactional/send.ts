@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { TargetConfig } from '../config/target.js';
+import type { RejectReason } from '../contact/coerce.js';
 import type { RejectSink } from '../report/rejects.js';
 import type { SyncCounts } from '../report/counts.js';
 import { ListrakError, StoppedError } from '../errors.js';
@@ -16,6 +17,9 @@ import type { PhoneList, SmsApi } from '../listrak/sms.js';
 import { normalizePhone } from '../contact/phone.js';
 import { checkContent } from './content.js';
 import type { Journal } from './journal.js';
+import { checkAge } from './stale.js';
+
+type Reject = (reason: RejectReason, field: string, detail: string, code?: string) => void;
 
 export interface SenderDeps {
   api: SmsApi;
@@ -47,8 +51,7 @@ export class TransactionalSender {
   /** `line` (and `file`, for a text read from a BATCH file) say where the record came from, for its reject. */
   async send(record: Record<string, unknown>, line: number, file?: string): Promise<void> {
     const { counts, journal, config } = this.deps;
-    const reject = (reason: Parameters<RejectSink['add']>[0]['reason'], field: string, detail: string, code?: string) =>
-      this.deps.rejects.add({ line, file, reason, field, detail, record, ...(code ? { listrak_code: code } : {}) });
+    const reject: Reject = (reason, field, detail, code) => this.deps.rejects.add({ line, file, reason, field, detail, record, ...(code ? { listrak_code: code } : {}) });
 
     const phone = normalizePhone(record.phone, this.deps.region);
     if (!phone.ok) return reject(phone.reason, 'phone', phone.detail);
@@ -61,35 +64,45 @@ export class TransactionalSender {
 
     if (this.keysThisRun.has(key)) return reject('duplicate', 'message_key', 'the same message appears earlier in the input');
     this.keysThisRun.add(key);
-    const before = journal.state(key);
-    if (before === 'sent') {
-      counts.transactional.already_sent++;
-      return;
+    const age = checkAge(record.event_time, config.max_text_age);
+    if (!age.ok) {
+      // A text sent while it was fresh and replayed since (a tap's inclusive bookmark) is reported as sent, not stale.
+      if (age.reason === 'stale' && (await journal.state(key)) === 'sent') return void counts.transactional.already_sent++;
+      return reject(age.reason, 'event_time', age.detail);
     }
-    if (before === 'sending' && !config.resend_unknown) {
-      // An earlier run died (or lost the answer) mid-call: it may have gone out. Never guess; say so.
-      counts.transactional.unknown++;
-      return;
+    if (!(await this.claim(key))) return;
+    if (!(await this.shellExists(messageId))) {
+      await journal.settle(key, 'rejected', 'unknown_message');
+      return reject('unknown_message', 'transactional_message_id', `message ${messageId} does not exist on list ${this.deps.list.phoneListId}`);
     }
-    if (!(await this.shellExists(messageId))) return reject('unknown_message', 'transactional_message_id', `message ${messageId} does not exist on list ${this.deps.list.phoneListId}`);
     if (content.segments > 1) counts.transactional.multi_segment++;
     await this.attempt(key, phone.phone, messageId, record.message as string, reject, true);
   }
 
-  private async attempt(key: string, phone: string, messageId: number, content: string, reject: (r: 'not_subscribed' | 'unknown_message' | 'listrak_rejected', f: string, d: string, c?: string) => void, mayRetry: boolean): Promise<void> {
+  /** Claim the key in the journal before a call; false (and counted) when it was sent, or its outcome is unknown. */
+  private async claim(key: string): Promise<boolean> {
+    const claim = await this.deps.journal.claim(key, this.deps.config.resend_unknown);
+    // An earlier run (or another runner, at this moment) called Listrak with it and its outcome is unknown: it may
+    // have gone out. Never guess; say so.
+    if (claim === 'unknown') this.deps.counts.transactional.unknown++;
+    if (claim === 'sent') this.deps.counts.transactional.already_sent++;
+    return claim === 'claimed';
+  }
+
+  /** Send a claimed text and settle its outcome in the journal. */
+  private async attempt(key: string, phone: string, messageId: number, content: string, reject: Reject, mayRetry: boolean): Promise<void> {
     const { api, list, journal, counts, config } = this.deps;
-    journal.record(key, 'sending');
     try {
       await api.sendTransactional(list.phoneListId, messageId, phone, content);
-      journal.record(key, 'sent');
+      await journal.settle(key, 'sent');
       counts.transactional.sent++;
       return;
     } catch (e) {
       // Stopped before this attempt started (a first one, or a retry of one Listrak certainly did not take).
-      if (e instanceof StoppedError) journal.record(key, 'rejected', 'STOPPED');
+      if (e instanceof StoppedError) await journal.settle(key, 'rejected', 'STOPPED');
       if (!(e instanceof ListrakError)) throw e;
       if (isCode(e, 'ERROR_PHONE_NUMBER_NOT_SUBSCRIBED')) {
-        journal.record(key, 'rejected', e.code);
+        await journal.settle(key, 'rejected', e.code);
         if (!config.subscribe_before_send || !mayRetry) return reject('not_subscribed', 'phone', `not subscribed to list ${list.phoneListId}`, e.code);
         const subscribed = await this.subscribe(phone);
         if (subscribed === 'rejected') return reject('listrak_rejected', 'phone', 'subscribe refused', 'ERROR_BANNED_PHONE_NUMBER');
@@ -97,19 +110,20 @@ export class TransactionalSender {
           counts.transactional.pending++;
           return;
         }
+        if (!(await this.claim(key))) return;
         return this.attempt(key, phone, messageId, content, reject, false);
       }
       if (isCode(e, 'ERROR_TRANSACTIONAL_MESSAGE_NOT_FOUND')) {
-        journal.record(key, 'rejected', e.code);
+        await journal.settle(key, 'rejected', e.code);
         return reject('unknown_message', 'transactional_message_id', e.code, e.code);
       }
       if (isPerContact(e) || isCode(e, 'ERROR_TRANSACTIONAL_MESSAGE_CONTENT_COUPON_CODE', 'ERROR_TRANSACTIONAL_MESSAGE_EMPTY_MESSAGE')) {
-        journal.record(key, 'rejected', e.code);
+        await journal.settle(key, 'rejected', e.code);
         return reject('listrak_rejected', 'message', e.code, e.code);
       }
       if (certainlyNotReceived(e)) {
         // Listrak never got it (throttled, or no connection): safe to send on the next run.
-        journal.record(key, 'rejected', e.code);
+        await journal.settle(key, 'rejected', e.code);
         throw e;
       }
       // A timeout, a dropped connection or a 5xx after the request went out: it may have been sent. The journal
