@@ -80,18 +80,19 @@ describe('the phone column and the managed fields', () => {
 
   it('writes only profile fields whose status is Active (any case); Inactive and Disabled ones are reported', () => {
     const p = plan(
-      ['phone', 'store', 'tier', 'region', 'legacy', 'old', 'plain'],
+      ['phone', 'store', 'tier', 'region', 'legacy', 'old', 'soon', 'plain'],
       [
         field(1, 'Store', { statusFlag: 'Active' }),
         field(2, 'Tier', { statusFlag: 'ACTIVE' }),
         field(3, 'Region', { statusFlag: 'Inactive' }),
         field(4, 'Legacy', { statusFlag: 'Disabled' }),
         field(5, 'Old', { statusFlag: 'Not active' }),
+        field(7, 'Soon', { statusFlag: 'Activating' }),
         field(6, 'Plain'),
       ],
     );
     expect(p.custom.map((f) => f.property)).to.deep.equal(['store', 'tier', 'plain']);
-    expect(p.disabled).to.deep.equal(['region', 'legacy', 'old']);
+    expect(p.disabled).to.deep.equal(['region', 'legacy', 'old', 'soon']);
   });
 
   it('manages a profile field once when two properties name it', () => {

@@ -27,6 +27,8 @@ describe('phone identity and textability', () => {
       expect(canonicalKey('+1 (215) 555-0123', 'US')).to.equal(12155550123);
       expect(canonicalKey('(215) 555-0123', 'US')).to.equal(12155550123);
       expect(canonicalKey('02155550123', 'US')).to.equal(undefined);
+      // A number libphonenumber does not know (a new area code) keeps its key: it may be a member, or an opt-out.
+      expect(canonicalKey('12005550100', 'US')).to.equal(12005550100);
       expect(canonicalKey('not a phone', 'US')).to.equal(undefined);
     });
   });
@@ -37,6 +39,10 @@ describe('phone identity and textability', () => {
       expect(GB).to.deep.include({ callingCode: '44', nationalLengths: [10] });
       expect(DE).to.deep.include({ callingCode: '49', nationalLengths: [10, 11] });
       expect(phoneContext('US', ['CA', 'GB']).allowedRegions).to.deep.equal(['CA', 'GB']);
+    });
+
+    it('takes the general number lengths of a region whose plan has no mobile numbers', () => {
+      expect(phoneContext('TA')).to.deep.include({ callingCode: '290', nationalLengths: [4] });
     });
   });
 
@@ -61,7 +67,7 @@ describe('phone identity and textability', () => {
     });
 
     it('leaves to libphonenumber what is not plain digits: letters, extensions, a trunk 0, a slash', () => {
-      for (const raw of ['215 555 0123 x4', '07911 123456', '215/555/0123', '1-800-FLOWERS', '+', '']) expect(identityDigits(raw, US), raw).to.equal(undefined);
+      for (const raw of ['215 555 0123 x4', '07911 123456', '0215555012', '215/555/0123', '1-800-FLOWERS', '+', '']) expect(identityDigits(raw, US), raw).to.equal(undefined);
     });
 
     it('gives nothing that is not of canonical shape', () => {
@@ -70,6 +76,7 @@ describe('phone identity and textability', () => {
       expect(identityDigits('+1234567890123456', US)).to.equal(undefined);
       expect(identityDigits('555 0123', US)).to.equal(undefined);
       expect(identityDigits('44 215 555 0123', US)).to.equal(undefined);
+      expect(identityDigits('44791112345', US)).to.equal(undefined);
     });
   });
 
@@ -85,10 +92,11 @@ describe('phone identity and textability', () => {
       expect(phoneCandidates('215-555-0123 ext. 4', US)).to.deep.equal([12155550123]);
       expect(phoneCandidates('0044 7911 123456', US)).to.deep.equal([447911123456]);
       expect(phoneCandidates('(44) 7911 123456', US)).to.deep.equal([447911123456]);
+      expect(phoneCandidates('29051234', US)).to.deep.equal([29051234]);
     });
 
     it('is empty for what cannot be a phone', () => {
-      for (const raw of [null, undefined, true, {}, -12155550123, 1.5, 2 ** 53, 'abc', '', 'x'.repeat(MAX_PHONE_CHARS + 1)]) {
+      for (const raw of [null, undefined, true, {}, -12155550123, 0, 1.5, 12155550123.5, 2 ** 53, 'abc', '', 'x'.repeat(MAX_PHONE_CHARS + 1)]) {
         expect(phoneCandidates(raw, US), String(raw)).to.deep.equal([]);
       }
     });
@@ -108,6 +116,8 @@ describe('phone identity and textability', () => {
       expect(normalizePhone('29051234', 'US')).to.deep.equal({ ok: true, phone: '29051234' });
       expect(normalizePhone('00 290 51234', 'US')).to.deep.equal({ ok: true, phone: '29051234' });
       expect(normalizePhone('683 4002', 'US')).to.deep.equal({ ok: false, reason: 'invalid_phone', detail: 'not a valid phone number for region US' });
+      expect(normalizePhone('0044 7911 123456', 'US')).to.deep.equal({ ok: true, phone: '447911123456' });
+      expect(normalizePhone('0044 7911 123456 ext. 5', 'US')).to.deep.include({ ok: false, reason: 'invalid_phone' });
     });
 
     it('says why a phone is refused', () => {
@@ -130,9 +140,13 @@ describe('phone identity and textability', () => {
         reason: 'wrong_country',
         detail: 'a +44 number (GG); the sender code texts +1 (allowed_countries widens it)',
       });
-      expect(untextable('447400123456', phoneContext('US', ['CA']))).to.deep.equal({
+      expect(untextable('447400123456', phoneContext('US', ['CA', 'MX']))).to.deep.equal({
         reason: 'wrong_country',
-        detail: 'a +44 number (GB); the sender code texts +1 and CA numbers (allowed_countries widens it)',
+        detail: 'a +44 number (GB); the sender code texts +1 and CA, MX numbers (allowed_countries widens it)',
+      });
+      expect(untextable('447700900123', phoneContext('US', ['GB']))).to.deep.equal({
+        reason: 'wrong_country',
+        detail: 'a +44 number (no country); the sender code texts +1 and GB numbers (allowed_countries widens it)',
       });
       expect(untextable('447400123456', phoneContext('US', ['GB']))).to.equal(undefined);
       expect(untextable('12155550123', GB)).to.deep.include({ reason: 'wrong_country' });

@@ -66,6 +66,7 @@ describe('values at the edges of what a field takes', () => {
       expect(value(coerceText('a\u007Fb\u0085c\u009Fd', 50))).to.equal('abcd');
       expect(value(coerceText('a\n\n\nb', 50))).to.equal('a b');
       expect(value(coerceText('a\tb ', 50))).to.equal('a b');
+      expect(value(coerceText('Ada ', 50))).to.equal('Ada');
       expect(value(coerceText('a\u000Bb\u000Cc\u000Ed\u001Fe ', 50))).to.equal('abcde');
       expect(value(coerceText('\u00A0Zoë', 50))).to.equal('Zoë');
     });
@@ -108,7 +109,11 @@ describe('values at the edges of what a field takes', () => {
     });
 
     it('rejects impossible days and months, and half-written dates', () => {
-      for (const bad of ['1990-13-01', '1990-00-10', '1990-04-31', '1990-02-29', '1990-05-00', '1990-05', '05/01/90', '1990-05-01T8:00', '1990-05-01X', 'x1990-05-01', '199005011']) {
+      for (const bad of ['1990-13-01', '1990-00-10', '1990-04-31', '1990-02-29', '1990-05-00', '1990-05', '05/01/90', '1990-05-01T8:00', '1990-05-01X', 'x1990-05-01']) {
+        expect(value(coerceDate(bad)), bad).to.equal('!invalid_date');
+      }
+      // Nothing before or after the date in any form.
+      for (const bad of ['1990/05/01x', 'x1990/05/01', '5/1/1990x', 'x5/1/1990', '19900501x', 'x19900501', '199005011']) {
         expect(value(coerceDate(bad)), bad).to.equal('!invalid_date');
       }
       expect(value(coerceDate('2000-02-29'))).to.equal('2000-02-29');
@@ -160,6 +165,7 @@ describe('values at the edges of what a field takes', () => {
       expect(value(coerceNumber(' 12.50 '))).to.equal('12.5');
       expect(value(coerceNumber('-0.5'))).to.equal('-0.5');
       expect(value(coerceNumber(3))).to.equal('3');
+      expect(value(coerceNumber(1e-13))).to.equal('0'); // past 12 decimal places
     });
 
     it('rejects what is no plain decimal', () => {

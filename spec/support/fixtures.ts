@@ -76,3 +76,8 @@ export function audience(rows: Row[], opts: { schema?: object; state?: unknown; 
   if (opts.state !== undefined) lines.push({ type: 'STATE', value: opts.state });
   return lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
 }
+
+/** from, from + 1, …, to - 1: the n of a run of phones. */
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}

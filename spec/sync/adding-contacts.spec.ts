@@ -4,8 +4,9 @@
  */
 import { expect } from 'chai';
 import type { Sandbox } from '../../src/sandbox/server.js';
-import { DOI_LIST, LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
+import { DOI_LIST, LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row, range } from '../support/fixtures.js';
 import { runTarget, sandboxWith, writeCalls } from '../support/harness.js';
+import { ListrakError } from '../../src/errors.js';
 
 const CREATE = 'Contact_PostContactListResource';
 const SUBSCRIBE = 'ContactListSubscription_PostContactListSubscription';
@@ -15,9 +16,6 @@ describe('adding contacts', () => {
   let sandbox: Sandbox | undefined;
   afterEach(async () => sandbox?.close());
 
-  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-  const creates = (s: Sandbox) => s.state.writes.filter((w) => w.op === 'create').map((w) => w.phone);
-
   it('writes the fields of a contact that a create finds already on the sender code', async () => {
     // Forty new numbers make the sync create first; 150 is on the sender code, on no list, with older values.
     sandbox = await sandboxWith(baseSeed([member(1), member(150, { lists: [], emailAddress: 'old150@example.com', firstName: null })]));
@@ -25,7 +23,7 @@ describe('adding contacts', () => {
     expect(run.error).to.equal(undefined);
     expect(sandbox.state.subscribedPhones(LIST)).to.include(phone(150));
     expect(sandbox.state.contact(SC, phone(150))).to.include({ emailAddress: 'p150@example.com', firstName: 'First150' });
-    expect(creates(sandbox)).to.not.include(phone(150));
+    expect(sandbox.state.writes).to.not.deep.include({ op: 'create', phone: phone(150) });
     expect(run.result?.counts.actions).to.include({ created: 39, subscribed: 1, updated: 1 });
     // 40 creates (one found the contact), then its subscribe and its update.
     expect(run.result?.counts.writes).to.deep.equal({ new: 42, update: 0, unsubscribe: 0, import: 0 });
@@ -104,13 +102,61 @@ describe('adding contacts', () => {
     expect(sandbox.state.subscribedPhones(LIST)).to.deep.equal([phone(1)]);
   });
 
-  it('rejects only the row of a contact whose subscribe Listrak refuses after a lookup', async () => {
-    sandbox = await sandboxWith(baseSeed([member(1), member(9, { lists: [], suspended: true })]));
+  it('rejects only the row of a contact whose subscribe Listrak refuses after a lookup, and never updates it', async () => {
+    sandbox = await sandboxWith(baseSeed([member(1), member(9, { lists: [], suspended: true, emailAddress: 'old9@example.com' })]));
     const run = await runTarget(sandbox, audience([row(1), row(9)]));
     expect(run.error).to.equal(undefined);
     expect(run.rejects.map((r) => [r.reason, r.detail])).to.deep.equal([['listrak_rejected', 'subscribe: ERROR_PHONE_NUMBER_SUSPENDED']]);
     expect(writeCalls(sandbox)).to.deep.equal({ [SUBSCRIBE]: 1 });
     expect(run.result?.counts.actions).to.include({ subscribed: 0, updated: 0 });
+    expect(sandbox.calls.get('ContactListSubscription_GetContactListCollection')).to.equal(undefined);
+  });
+
+  it('never updates a contact known from another list whose subscribe Listrak refuses', async () => {
+    sandbox = await sandboxWith(baseSeed([member(1), ...range(100, 140).map((n) => member(n, { lists: [OTHER_LIST], ...(n === 100 ? { emailAddress: 'old100@example.com' } : {}) }))]));
+    sandbox.faults.add({ operationId: SUBSCRIBE, status: 400, error: 'ERROR_PHONE_NUMBER_SUSPENDED' });
+    const run = await runTarget(sandbox, audience([row(1), ...range(100, 140).map((n) => row(n))]), { max_concurrency: 1 });
+    expect(run.error).to.equal(undefined);
+    expect(run.rejects.map((r) => r.listrak_code)).to.deep.equal(['ERROR_PHONE_NUMBER_SUSPENDED']);
+    expect(sandbox.calls.get('Contact_PutContactResource')).to.equal(undefined);
+    expect(sandbox.state.contact(SC, phone(100))?.emailAddress).to.equal('old100@example.com');
+    expect(run.result?.counts.actions).to.include({ subscribed: 39, updated: 0 });
+  });
+
+  it('keeps creating first while most creates make a contact, looking up only those a create finds', async () => {
+    // Thirty numbers new to the sender code, then fifteen it already has on no list.
+    sandbox = await sandboxWith(baseSeed([member(1), ...range(130, 145).map((n) => member(n, { lists: [] }))]));
+    const run = await runTarget(sandbox, audience([row(1), ...range(100, 145).map((n) => row(n))]), { max_concurrency: 1 });
+    expect(run.error).to.equal(undefined);
+    expect(sandbox.calls.get(CREATE)).to.equal(45);
+    expect(run.result?.counts.readsForNew.lookups).to.equal(15);
+    expect(run.result?.counts.actions).to.include({ created: 30, subscribed: 15 });
+  });
+
+  for (const [what, operationId, fault] of [
+    ['an update keeps failing', 'Contact_PutContactResource', { status: 503, times: 100 }],
+    ['a lookup keeps failing', LOOKUP, { status: 503, times: 100 }],
+    ['a subscribe keeps failing', SUBSCRIBE, { status: 503, times: 100 }],
+    ['a create keeps failing, even once Listrak made the contact', CREATE, { status: 503, afterHandler: true, times: 100 }],
+  ] as const) {
+    it(`stops the run when ${what}, rejecting nobody`, async () => {
+      sandbox = await sandboxWith(baseSeed([member(1), member(2), member(9, { lists: [] })]));
+      sandbox.faults.add({ operationId, ...fault });
+      const run = await runTarget(sandbox, audience([row(1), row(2, { first_name: 'Two' }), row(9), row(6)]), { max_retries: 1, max_concurrency: 1 });
+      expect(run.error).to.be.instanceOf(ListrakError);
+      expect((run.error as ListrakError).status).to.equal(503);
+      expect(run.rejects).to.deep.equal([]);
+    });
+  }
+
+  it('stops the run when a create finds a contact that the lookup then does not', async () => {
+    sandbox = await sandboxWith(baseSeed([member(1)]));
+    sandbox.faults.add({ operationId: CREATE, status: 400, error: 'ERROR_PHONE_NUMBER_FOUND' });
+    // Few new numbers: looked up first (not found), then created.
+    const run = await runTarget(sandbox, audience([row(1), row(6)]));
+    expect(run.error).to.be.instanceOf(ListrakError);
+    expect((run.error as ListrakError).code).to.equal('ERROR_PHONE_NUMBER_FOUND');
+    expect(sandbox.state.subscribedPhones(LIST)).to.deep.equal([phone(1)]);
   });
 
   it('stops the run on a create failure that is not about the contact', async () => {

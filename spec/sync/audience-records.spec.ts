@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { InputError } from '../../src/errors.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { SeedContact } from '../../src/sandbox/model.js';
-import { AUDIENCE_SCHEMA, LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
+import { AUDIENCE_SCHEMA, LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row, range } from '../support/fixtures.js';
 import { runTarget, sandboxWith, writeCalls } from '../support/harness.js';
 
 const lines = (...messages: object[]) => messages.map((m) => JSON.stringify(m) + '\n').join('');
@@ -15,8 +15,6 @@ const record = (r: object, stream = 'audience') => ({ type: 'RECORD', stream, re
 describe('audience records', () => {
   let sandbox: Sandbox | undefined;
   afterEach(async () => sandbox?.close());
-
-  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
   describe('messages around the records', () => {
     it('takes a SCHEMA sent again, with its properties in any order, and ACTIVATE_VERSION messages', async () => {
@@ -73,6 +71,14 @@ describe('audience records', () => {
   });
 
   describe('new numbers', () => {
+    it('keeps the first record of a member, rejecting its repeats as duplicates', async () => {
+      sandbox = await sandboxWith(baseSeed([member(1), member(2)]));
+      const run = await runTarget(sandbox, audience([row(1, { first_name: 'First' }), row(2), row(1, { first_name: 'Second' })]));
+      expect(run.error).to.equal(undefined);
+      expect(run.rejects.map((r) => [r.line, r.reason, r.field, r.detail])).to.deep.equal([[4, 'duplicate', 'phone', 'the phone appears earlier in the audience']]);
+      expect(sandbox.state.contact(SC, phone(1))?.firstName).to.equal('First');
+    });
+
     it('adds a new number once, rejecting its repeats as duplicates', async () => {
       sandbox = await sandboxWith(baseSeed([member(1)]));
       const run = await runTarget(sandbox, audience([row(1), row(6), row(6, { first_name: 'Again' }), { ...row(6), phone: '(215) 555-0006' }]));

@@ -5,15 +5,13 @@
  */
 import { expect } from 'chai';
 import type { Sandbox } from '../../src/sandbox/server.js';
-import { LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
+import { LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row, range } from '../support/fixtures.js';
 import { runTarget, sandboxWith, writeCalls } from '../support/harness.js';
 import { calledOnce } from '../support/timing.js';
 
 describe('consent', () => {
   let sandbox: Sandbox | undefined;
   afterEach(async () => sandbox?.close());
-
-  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
   it('plans no write for a number that opted out before the sync: the dry run counts it as opted out', async () => {
     sandbox = await sandboxWith(baseSeed([member(1), member(8, { lists: [], optedOut: true })]));

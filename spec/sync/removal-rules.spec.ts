@@ -35,13 +35,17 @@ describe('removal rules', () => {
       expect(s.state.subscribedPhones(LIST)).to.deep.equal([1, 2, 3, 4, 5, 6].map(phone));
       expect(s.state.contact(SC, phone(2))?.firstName).to.equal('Renamed');
       expect(s.calls.get(UNSUBSCRIBE)).to.equal(undefined);
-      expect(run.result?.counts.removalsWithheld).to.match(/^3 member\(s\) missing from the audience were not unsubscribed/);
+      expect(run.result?.counts.removalsWithheld).to.equal(
+        "3 member(s) missing from the audience were not unsubscribed: the input carries STATE messages but none followed the audience's last record, " +
+          'so it may have been cut short; rerun with the whole audience (or set require_final_state false for a tap that never writes a final STATE)',
+      );
       expect(run.result?.counts.planned.unsubscribe).to.equal(0);
     });
 
     it('removes the members missing from an audience a STATE closes', async () => {
       const s = await fiveMembers();
-      const run = await runTarget(s, cutShort() + STATE({ bookmarks: { audience: 2 } }), { max_unsubscribe_ratio: 0.6 });
+      // In pieces, as a pipe delivers it: the last STATE is read on the worker thread's side.
+      const run = await runTarget(s, cutShort() + STATE({ bookmarks: { audience: 2 } }), { max_unsubscribe_ratio: 0.6 }, { chunkChars: 100 });
       expect(run.error).to.equal(undefined);
       expect(s.state.subscribedPhones(LIST)).to.deep.equal([1, 2, 6].map(phone));
       expect(run.result?.counts.removalsWithheld).to.equal(undefined);

@@ -44,6 +44,21 @@ describe('unsubscribing members who left the audience', () => {
     expect(run.result?.counts.writes.unsubscribe).to.equal(2);
   });
 
+  it('stops after the batch a failure happens in: the rest of that batch goes through, no later batch starts', async () => {
+    sandbox = await sandboxWith(baseSeed(Array.from({ length: 10 }, (_, i) => member(i + 1))));
+    const s = sandbox;
+    s.faults.add({ operationId: UNSUBSCRIBE, status: 400, error: 'ERROR_INVALID_PARAMETER' });
+    // 8, 9 and 10 leave; batches of two, one call at a time.
+    const run = await runTarget(s, audience([1, 2, 3, 4, 5, 6, 7].map((n) => row(n))), { batch_size: 2, max_concurrency: 1, max_unsubscribe_ratio: 0.5 });
+    expect(run.error).to.be.instanceOf(ListrakError);
+    // The call already queued in the failed batch still ends; give it the time to.
+    for (let waited = 0; s.calls.get(UNSUBSCRIBE) !== 2 && waited < 2_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(s.calls.get(UNSUBSCRIBE)).to.equal(2);
+    expect(s.state.subscribedPhones(LIST)).to.include(phone(10));
+    expect(s.state.subscribedPhones(LIST).filter((p) => p === phone(8) || p === phone(9))).to.have.length(1);
+  });
+
   for (const [what, fault] of [
     ['Listrak keeps failing (5xx after every retry)', { status: 503, times: 100 }],
     ['the credentials stop working', { status: 401, error: 'ERROR_UNAUTHORIZED', times: 100 }],

@@ -195,19 +195,25 @@ describe('transactional send decisions', () => {
       sandbox.faults.add({ operationId: 'Contact_PostContactListResource', status: 400, error: 'ERROR_INVALID_PHONE_NUMBER' });
       const run = await send([text(3), text(9)], first);
       expect(run.error).to.equal(undefined);
-      expect(run.rejects.map((r) => [r.line, r.reason, r.detail, r.listrak_code])).to.deep.equal([
-        [2, 'listrak_rejected', 'subscribe refused', 'ERROR_PHONE_NUMBER_SUSPENDED'],
-        [3, 'listrak_rejected', 'subscribe refused', 'ERROR_INVALID_PHONE_NUMBER'],
+      expect(run.rejects.map((r) => [r.line, r.reason, r.field, r.detail, r.listrak_code])).to.deep.equal([
+        [2, 'listrak_rejected', 'phone', 'subscribe refused', 'ERROR_PHONE_NUMBER_SUSPENDED'],
+        [3, 'listrak_rejected', 'phone', 'subscribe refused', 'ERROR_INVALID_PHONE_NUMBER'],
       ]);
       expect(sentTo()).to.deep.equal([]);
       expect(sandbox.state.subscribedPhones(OTHER_LIST)).to.not.include.members([phone(3), phone(9)]);
     });
 
-    it('stops the run when the subscribe fails for real', async () => {
-      sandbox.faults.add({ operationId: SUBSCRIBE, status: 503, times: 10 });
-      const run = await send([text(3)], first);
-      expect(run.error).to.be.instanceOf(ListrakError);
-      expect(sentTo()).to.deep.equal([]);
-    });
+    for (const [what, operationId, n] of [
+      ['subscribe', SUBSCRIBE, 3],
+      ['create', 'Contact_PostContactListResource', 9],
+    ] as const) {
+      it(`stops the run when the ${what} fails for real`, async () => {
+        sandbox.faults.add({ operationId, status: 503, times: 10 });
+        const run = await send([text(n)], first);
+        expect(run.error).to.be.instanceOf(ListrakError);
+        expect(run.rejects).to.deep.equal([]);
+        expect(sentTo()).to.deep.equal([]);
+      });
+    }
   });
 });
