@@ -87,7 +87,7 @@ describe('the phone column and the managed fields', () => {
         field(3, 'Region', { statusFlag: 'Inactive' }),
         field(4, 'Legacy', { statusFlag: 'Disabled' }),
         field(5, 'Old', { statusFlag: 'Not active' }),
-        field(7, 'Soon', { statusFlag: 'Activating' }),
+        field(7, 'Soon', { statusFlag: 'Active-archived' }),
         field(6, 'Plain'),
       ],
     );

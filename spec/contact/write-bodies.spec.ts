@@ -36,11 +36,15 @@ const heldByListrak = (values: [number, string][]): SmsContact => ({
   segmentationFieldValues: values.map(([segmentationFieldId, value]) => ({ segmentationFieldId, value })),
 });
 
-describe('contact bodies and stored values', () => {
+/** The plan of an audience with names, a birthday and three profile fields, and Ada's record in it. */
+function ada(): { plan: FieldPlan; values: ContactValues } {
   const plan = planOf(['phone', 'first_name', 'last_name', 'birthday', 'favorite_store', 'loyalty_points', 'vip']);
-  const values = valuesOf(plan, { phone: PHONE, first_name: 'Ada', last_name: null, birthday: null, favorite_store: null, loyalty_points: 7, vip: 'yes' });
+  return { plan, values: valuesOf(plan, { phone: PHONE, first_name: 'Ada', last_name: null, birthday: null, favorite_store: null, loyalty_points: 7, vip: 'yes' }) };
+}
 
+describe('contact bodies and stored values', () => {
   it('sends every managed field in an update, a cleared one as null (a cleared profile field as "")', () => {
+    const { plan, values } = ada();
     expect(contactBody(plan, PHONE, values, { system: true, custom: true, omitEmpty: false })).to.deep.equal({
       phoneNumber: PHONE,
       firstName: 'Ada',
@@ -55,6 +59,7 @@ describe('contact bodies and stored values', () => {
   });
 
   it('leaves empty fields out of a create', () => {
+    const { plan, values } = ada();
     expect(contactBody(plan, PHONE, values, { system: true, custom: true, omitEmpty: true })).to.deep.equal({
       phoneNumber: PHONE,
       firstName: 'Ada',
@@ -66,6 +71,7 @@ describe('contact bodies and stored values', () => {
   });
 
   it('sends only the parts asked for', () => {
+    const { plan, values } = ada();
     expect(contactBody(plan, PHONE, values, { system: true, custom: false, omitEmpty: false })).to.deep.equal({ phoneNumber: PHONE, firstName: 'Ada', lastName: null, birthday: null });
     expect(contactBody(plan, PHONE, values, { system: false, custom: true, omitEmpty: true })).to.deep.equal({
       phoneNumber: PHONE,
@@ -77,6 +83,7 @@ describe('contact bodies and stored values', () => {
   });
 
   it('sends no profile field list when there is no profile value to send', () => {
+    const { plan } = ada();
     const empty = valuesOf(plan, { phone: PHONE, first_name: 'Ada' });
     expect(contactBody(plan, PHONE, empty, { system: true, custom: true, omitEmpty: true })).to.deep.equal({ phoneNumber: PHONE, firstName: 'Ada' });
     const systemOnly = planOf(['phone', 'email']);
@@ -87,6 +94,7 @@ describe('contact bodies and stored values', () => {
   });
 
   it('reads each profile field from its own stored value, the last one given when Listrak repeats it', () => {
+    const { plan } = ada();
     const stored = storedValues(
       plan,
       heldByListrak([
@@ -101,6 +109,7 @@ describe('contact bodies and stored values', () => {
   });
 
   it('fingerprints a stored contact as the record that would write it, empty strings as no value', () => {
+    const { plan } = ada();
     const record = valuesOf(plan, { phone: PHONE, first_name: 'Ada', birthday: '5/1/1990', loyalty_points: '7', vip: true });
     const stored = storedFingerprints(
       plan,
