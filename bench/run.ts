@@ -18,8 +18,8 @@ import { AUDIENCE_SCHEMA, LIST, SENDER_CODE, audienceRecord, churn, type Scenari
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const work = join(root, '.bench');
 const ci = process.argv.includes('--ci');
-/** `--only unchanged|formats|churn|scale` runs one part (for development; the full run is the measurement). */
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+/** `--only unchanged|formats|churn|scale` (or several, comma-separated) runs those parts only. */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]?.split(',') : undefined;
 const membersArg = process.argv.includes('--members') ? Number(process.argv[process.argv.indexOf('--members') + 1]) : undefined;
 
 
@@ -175,7 +175,7 @@ interface Target {
 
 async function main() {
   const size = membersArg ?? (ci ? 20_000 : 1_000_000);
-  const part = (name: string) => !only || only === name;
+  const part = (name: string) => !only || only.includes(name);
   const scaleSizes = ci ? [5_000, 20_000, 40_000] : [100_000, 1_000_000, 5_000_000];
   const churnRps = ci ? 500 : 1000;
   const targets: Target[] = [];

@@ -101,3 +101,8 @@ export function txSeed(contacts: SeedContact[] = []): SandboxSeed {
   ];
   return seed;
 }
+
+/** from, from + 1, …, to - 1: the n of a run of phones. */
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}

@@ -41,6 +41,7 @@ function withinLength(coerce: (v: unknown) => Coerced): FieldType['coerce'] {
 
 function storedBy(coerce: FieldType['coerce']): FieldType['stored'] {
   return (v) => {
+    // Stryker disable next-line LogicalOperator: equivalent, every coercer maps null and undefined to null
     if (v === null || v === undefined) return null;
     const r = coerce(v, null);
     return r.ok ? r.value : String(v);

@@ -105,7 +105,7 @@ export class TransactionalSender {
         await journal.settle(key, 'rejected', e.code);
         if (!config.subscribe_before_send || !mayRetry) return reject('not_subscribed', 'phone', `not subscribed to list ${list.phoneListId}`, e.code);
         const subscribed = await this.subscribe(phone);
-        if (subscribed === 'rejected') return reject('listrak_rejected', 'phone', 'subscribe refused', 'ERROR_BANNED_PHONE_NUMBER');
+        if (subscribed instanceof ListrakError) return reject('listrak_rejected', 'phone', 'subscribe refused', subscribed.code);
         if (subscribed === 'pending') {
           counts.transactional.pending++;
           return;
@@ -148,8 +148,11 @@ export class TransactionalSender {
     return known;
   }
 
-  /** Subscribe (or create) the contact on the transactional list, as Listrak's subscription flow documents. */
-  private async subscribe(phone: string): Promise<'subscribed' | 'pending' | 'rejected'> {
+  /**
+   * Subscribe (or create) the contact on the transactional list, as Listrak's subscription flow documents; Listrak's
+   * refusal when it refuses this contact.
+   */
+  private async subscribe(phone: string): Promise<'subscribed' | 'pending' | ListrakError> {
     const { api, list, counts } = this.deps;
     try {
       await api.subscribe(phone, list.phoneListId);
@@ -158,11 +161,11 @@ export class TransactionalSender {
         try {
           await api.createContact(list.phoneListId, { phoneNumber: phone });
         } catch (c) {
-          if (isPerContact(c)) return 'rejected';
+          if (isPerContact(c)) return c as ListrakError;
           throw c;
         }
       } else if (isCode(e, 'ERROR_PENDING_PHONE_NUMBER')) return 'pending';
-      else if (isPerContact(e)) return 'rejected';
+      else if (isPerContact(e)) return e as ListrakError;
       else if (!isCode(e, 'ERROR_SUBSCRIBED_PHONE_NUMBER')) throw e;
     }
     counts.transactional.subscribed_first++;
