@@ -122,4 +122,54 @@ describe('removal rules', () => {
       expect(phases(run)).to.include('unsubscribe');
     });
   });
+
+  describe('the managed scope', () => {
+    const MANAGED = 36;
+    const managedScope = { removal_scope: 'managed', managed_field: 'Managed By Warehouse', max_unsubscribe_ratio: 0.5 };
+    /** Members 1 and 2 carry the managed field; 3 and 4 came from elsewhere; 6 is on another list. */
+    async function mixedList() {
+      const seed = baseSeed([member(1, { fields: { [MANAGED]: 'true' } }), member(2, { fields: { [MANAGED]: ' Yes ' } }), member(3), member(4, { fields: { [MANAGED]: 'false' } }), member(6, { lists: [2003] })]);
+      seed.profileFields = [...(seed.profileFields ?? []), { segmentationFieldId: MANAGED, segmentationFieldName: 'Managed By Warehouse', dataType: 'Checkbox' }];
+      sandbox = await sandboxWith(seed);
+      return sandbox;
+    }
+    const flag = (s: Sandbox, n: number) => s.state.contact(SC, phone(n))?.fields.get(MANAGED);
+
+    it('unsubscribes only managed members who left, keeps the others, and marks everyone it adds or finds', async () => {
+      const s = await mixedList();
+      const run = await runTarget(s, audience([row(1), row(3), row(5), row(6)]), managedScope);
+      expect(run.error).to.equal(undefined);
+      expect(s.state.writes.filter((w) => w.op === 'unsubscribe').map((w) => w.phone)).to.deep.equal([phone(2)]);
+      expect(s.state.subscribedPhones(LIST)).to.deep.equal([1, 3, 4, 5, 6].map(phone));
+      expect([flag(s, 1), flag(s, 3), flag(s, 4), flag(s, 5), flag(s, 6)]).to.deep.equal(['true', 'true', 'false', 'true', 'true']);
+      const counts = run.result?.counts;
+      expect(counts?.removal.kept_unmanaged, 'member 4 left, but is not managed').to.equal(1);
+      expect(counts?.removal.marked_managed, '3 found in the audience, 5 created, 6 subscribed').to.equal(3);
+      expect(counts?.planned.unsubscribe).to.equal(1);
+    });
+
+    it('takes the guard over the managed members, and writes nothing when it refuses', async () => {
+      const s = await mixedList();
+      const run = await runTarget(s, audience([row(3), row(4)]), managedScope);
+      expect(run.error).to.be.instanceOf(GuardError);
+      expect(run.error?.message).to.match(/^refusing to unsubscribe 2 of 2 managed members \(100\.0%\)/);
+      expect(writeCalls(s)).to.deep.equal({});
+    });
+
+    it('lets the same share through at the ratio exactly', async () => {
+      const s = await mixedList();
+      const run = await runTarget(s, audience([row(1), row(3), row(4)]), managedScope);
+      expect(run.error).to.equal(undefined);
+      expect(s.state.writes.filter((w) => w.op === 'unsubscribe').map((w) => w.phone)).to.deep.equal([phone(2)]);
+    });
+
+    it('never lets the audience set or clear the managed field itself', async () => {
+      const s = await mixedList();
+      const schema = { type: 'SCHEMA', stream: 'audience', key_properties: ['phone'], schema: { properties: { phone: {}, first_name: {}, managed_by_warehouse: {} } } };
+      const run = await runTarget(s, audience([row(1, { managed_by_warehouse: false }), row(2, { managed_by_warehouse: false })], { schema }), managedScope);
+      expect(run.error).to.equal(undefined);
+      expect([flag(s, 1), flag(s, 2)]).to.deep.equal(['true', ' Yes ']);
+      expect(run.log.join('\n')).to.match(/matching the managed field, which only this tool sets \(ignored\): managed_by_warehouse/);
+    });
+  });
 });
