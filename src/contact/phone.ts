@@ -49,10 +49,8 @@ function parseValid(text: string, region: string): string | undefined {
  * `00` international prefix used outside North America.
  */
 function internationalRetry(text: string): string | undefined {
-  const compact = text.replace(/[\s().-]/g, '');
-  if (DIGITS_WITH_IDD.test(compact)) return parseValid(`+${compact.slice(2)}`, 'US');
-  if (DIGITS.test(compact) && compact.length >= 8) return parseValid(`+${compact}`, 'US');
-  return undefined;
+  const digits = internationalDigits(text);
+  return digits === undefined ? undefined : parseValid(`+${digits}`, 'US');
 }
 
 export function isCanonicalShape(s: string): boolean {
@@ -131,7 +129,7 @@ export function phoneCandidates(raw: unknown, ctx: PhoneContext): number[] {
 
 /** Digits written with the country code but no `+`, or after the `00` international prefix. */
 function internationalDigits(text: string): string | undefined {
-  const compact = text.replace(/[\s().-]/g, '');
+  const compact = text.replace(FORMATTING, '');
   if (DIGITS_WITH_IDD.test(compact)) return compact.slice(2);
   if (DIGITS.test(compact) && compact.length >= 8) return compact;
   return undefined;
