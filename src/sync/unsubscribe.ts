@@ -26,5 +26,5 @@ export async function unsubscribeUnseen(ctx: ApplyContext, phones: Iterable<stri
     batch.push(phone);
     if (batch.length >= ctx.batchSize) await flush();
   }
-  if (batch.length) await flush();
+  await flush(); // the last, partial batch (an empty one makes no call)
 }
