@@ -148,6 +148,20 @@ describe('removal rules', () => {
       expect(counts?.planned.unsubscribe).to.equal(1);
     });
 
+    it('marks a member only once: a managed member whose values changed is updated, not marked again', async () => {
+      const s = await mixedList();
+      // Members 4 and 2 unchanged: 4 is not managed yet, so it is marked; 2 is, so its digest settles it. In pieces,
+      // as a pipe delivers it, so most records are digested on the worker thread.
+      const input = audience([row(1, { first_name: 'Renamed' }), row(4), row(2), row(3, { first_name: 'Also renamed' })]);
+      const run = await runTarget(s, input, managedScope, { chunkChars: 64 });
+      expect(run.error).to.equal(undefined);
+      expect(run.log).to.include('DEBUG: audience: 1 record(s) settled as unchanged from their digest alone');
+      expect(s.state.contact(SC, phone(1))?.firstName).to.equal('Renamed');
+      expect(s.state.contact(SC, phone(3))?.firstName).to.equal('Also renamed');
+      expect(run.result?.counts.removal.marked_managed, 'only members 3 and 4, who were not managed').to.equal(2);
+      expect([flag(s, 1), flag(s, 2), flag(s, 3), flag(s, 4)]).to.deep.equal(['true', ' Yes ', 'true', 'true']);
+    });
+
     it('takes the guard over the managed members, and writes nothing when it refuses', async () => {
       const s = await mixedList();
       const run = await runTarget(s, audience([row(3), row(4)]), managedScope);

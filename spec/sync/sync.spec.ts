@@ -211,11 +211,17 @@ describe('audience sync (against the sandbox over HTTP)', () => {
       expect(sandbox.state.subscribedPhones(LIST)).to.deep.equal([1, 2, 6].map(phone));
     });
 
-    it('treats an audience with a schema but no records as empty, which the guard stops', async () => {
+    it('treats an audience with a schema but no records as empty, which the guard stops unless told to let it all go', async () => {
       await standardSandbox();
       const run = await runTarget(sandbox, audience([]));
       expect(run.error).to.be.instanceOf(GuardError);
       expect(writeCalls(sandbox)).to.deep.equal({});
+      const members = sandbox.state.subscribedPhones(LIST).length;
+      // An input with no STATE is complete: nothing says it was cut short.
+      const emptied = await runTarget(sandbox, audience([]), { max_unsubscribe_ratio: 1 });
+      expect(emptied.error).to.equal(undefined);
+      expect(emptied.result?.counts.actions.unsubscribed).to.equal(members);
+      expect(sandbox.state.subscribedPhones(LIST)).to.deep.equal([]);
     });
   });
 

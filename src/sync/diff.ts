@@ -48,8 +48,6 @@ export interface DiffInput {
   counts: SyncCounts;
   /** The reference path only: every record waits for the member index and is diffed in full (no digests). */
   referenceOnly?: boolean;
-  /** Called every so many records, for progress. */
-  onProgress?: (records: number) => void;
 }
 
 export interface PlanOutput {
@@ -68,6 +66,8 @@ export interface PlanOutput {
   newKeys: SortedKeys;
   /** Audience records met before the member index, and how many of them were read again from the input's copy. */
   early: { records: number; reread: number };
+  /** Audience records settled as unchanged members from their digest alone, never parsed in full (the fast path). */
+  settledFromDigest: number;
 }
 
 export async function planAudience(input: DiffInput): Promise<PlanOutput> {
@@ -76,8 +76,9 @@ export async function planAudience(input: DiffInput): Promise<PlanOutput> {
   const digests = new Digests();
   const schemas = new Map<string, string>();
   let tapState: unknown = undefined;
-  // Stryker disable next-line ObjectLiteral: equivalent, an absent field reads as false, and both are set before use
-  const completeness = { sawState: false, stateAfterLastRecord: false };
+  // The audience is complete unless a STATE came and an audience record came after the latest one.
+  let sawState = false;
+  let recordAfterState = false;
   // The index once settled, and the index as soon as the members phase delivers it.
   let index: MemberIndex | undefined;
   const delivered: { index?: MemberIndex } = {};
@@ -95,8 +96,7 @@ export async function planAudience(input: DiffInput): Promise<PlanOutput> {
   /** Count an audience record; settle the early ones as soon as the index is there. */
   const audienceRecord = async () => {
     counts.records++;
-    completeness.stateAfterLastRecord = false;
-    if (counts.records % 100_000 === 0) input.onProgress?.(counts.records);
+    recordAfterState = sawState;
     if (!index && (input.referenceOnly || delivered.index || input.spill.bytes > MAX_SPILL_BYTES)) index = await settle(delivered.index ?? (await input.members));
   };
 
@@ -113,7 +113,8 @@ export async function planAudience(input: DiffInput): Promise<PlanOutput> {
       }
       case 'STATE':
         tapState = msg.value;
-        completeness.sawState = completeness.stateAfterLastRecord = true;
+        sawState = true;
+        recordAfterState = false;
         return;
       case 'ACTIVATE_VERSION':
         return;
@@ -154,7 +155,6 @@ export async function planAudience(input: DiffInput): Promise<PlanOutput> {
     const { kinds } = block;
     for (let i = 0; i < kinds.length; i++) {
       const kind = kinds[i];
-      if (kind === LineKind.Blank) continue;
       const line = block.firstLine + i;
       if (kind === LineKind.Digest && schemas.has(input.audienceStream)) {
         await audienceRecord();
@@ -168,8 +168,8 @@ export async function planAudience(input: DiffInput): Promise<PlanOutput> {
     }
   }
   index ??= await settle(await input.members);
-  const audienceComplete = !completeness.sawState || completeness.stateAfterLastRecord;
-  return { tapState, audienceComplete, samples: differ.samples, index, newKeys: SortedKeys.from(differ.newKeys), early };
+  const audienceComplete = !recordAfterState;
+  return { tapState, audienceComplete, samples: differ.samples, index, newKeys: SortedKeys.from(differ.newKeys), early, settledFromDigest: differ.settledFromDigest };
 }
 
 function parseRecord(text: string, line: number): Numbered<RecordMessage> {
@@ -178,7 +178,7 @@ function parseRecord(text: string, line: number): Numbered<RecordMessage> {
 }
 
 /** A line read again because its digest said it was an audience record: it must be one. */
-function digestedRecord(msg: Numbered<SingerMessage> | undefined, line: number, source: string): Numbered<RecordMessage> {
+export function digestedRecord(msg: Numbered<SingerMessage> | undefined, line: number, source: string): Numbered<RecordMessage> {
   if (msg?.type !== 'RECORD') throw new Error(`${source} line ${line}: digested as a record, but it is not one`);
   return msg;
 }
@@ -189,6 +189,7 @@ class AudienceDiff {
   /** Keys of the phones spooled as new, in input order. */
   readonly newKeys: number[] = [];
   readonly samples = { new: [] as string[], update: [] as string[] };
+  settledFromDigest = 0;
 
   constructor(private readonly input: DiffInput) {}
 
@@ -201,11 +202,14 @@ class AudienceDiff {
    * `at`: the digest's key's position in the index, when already looked up.
    */
   settleUnchanged(d: Digest, index: MemberIndex, at = index.find(d.key)): boolean {
-    if (at < 0 || index.seen[at] === 1 || index.systemFp[at] !== d.systemFp || index.customFp[at] !== d.customFp) return false;
+    // Only a member not yet seen, whose fingerprints match. Not a member (`at` -1) falls out at the first test: a
+    // typed array reads undefined there, which is not 0.
+    if (index.seen[at] !== 0 || index.systemFp[at] !== d.systemFp || index.customFp[at] !== d.customFp) return false;
     // A member still to be marked managed needs a write: the full diff plans it.
     if (this.input.plan.managedFieldId !== undefined && index.managed[at] === 0) return false;
     index.seen[at] = 1;
     this.input.counts.add('unchanged');
+    this.settledFromDigest++;
     return true;
   }
 
@@ -291,19 +295,17 @@ class Digests {
   private keys = new Float64Array(1024);
   private sys = new Float64Array(1024);
   private cus = new Float64Array(1024);
-  /** 1: the digest holds; 0: the record must be read again whatever the index says. */
-  private valid = new Uint8Array(1024);
   private n = 0;
 
   add(line: number, d: Digest | undefined) {
     if (this.n === this.lines.length) this.grow();
     this.lines[this.n] = line;
+    // A record without a digest keeps key 0, which no phone has: it is read again whatever the index says.
     if (d) {
       this.keys[this.n] = d.key;
       this.sys[this.n] = d.systemFp;
       this.cus[this.n] = d.customFp;
-      this.valid[this.n] = 1;
-    } else this.valid[this.n] = 0;
+    }
     this.n++;
   }
 
@@ -322,7 +324,7 @@ class Digests {
       const positions = index.findAll(this.keys.subarray(0, this.n));
       for (let i = 0; i < this.n; i++) {
         const d = { key: this.keys[i] as number, systemFp: this.sys[i] as number, customFp: this.cus[i] as number };
-        if (this.valid[i] === 1 && differ.settleUnchanged(d, index, positions[i])) continue;
+        if (differ.settleUnchanged(d, index, positions[i])) continue;
         reader ??= spill.reader();
         reread++;
         const line = this.lines[i] as number;
@@ -335,14 +337,12 @@ class Digests {
       this.n = 0;
       this.lines = new Uint32Array(0);
       this.keys = this.sys = this.cus = new Float64Array(0);
-      this.valid = new Uint8Array(0);
     }
   }
 
   private grow() {
     const size = this.lines.length * 2;
     this.lines = grown(this.lines, size);
-    this.valid = grown(this.valid, size);
     this.keys = grown(this.keys, size);
     this.sys = grown(this.sys, size);
     this.cus = grown(this.cus, size);

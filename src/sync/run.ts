@@ -310,7 +310,6 @@ class Run {
         spool,
         rejects,
         counts,
-        onProgress: (n) => logger.debug(`audience: ${fmt(n)} records read`),
       });
     } catch (e) {
       // A failed members read reaches here as the audience read's error (spill.abort); anything else stops the
@@ -321,6 +320,7 @@ class Run {
     }
     const index = planned.index;
     logger.debug(`audience: ${fmt(planned.early.records)} record(s) read while the members were, ${fmt(planned.early.reread)} of them read again to diff in full`);
+    logger.debug(`audience: ${fmt(planned.settledFromDigest)} record(s) settled as unchanged from their digest alone`);
     await spool.finish();
     this.checkpoint();
     const removals = planRemovals(index, planned.audienceComplete, config, counts);
