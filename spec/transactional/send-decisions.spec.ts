@@ -102,6 +102,17 @@ describe('transactional send decisions', () => {
     expect(recordKey({ phone: '1', order: { total: 5, items: [1, 3, { b: 2, a: 1 }] }, message: 'x' })).to.not.equal(key);
   });
 
+  it('keys a keyless text on what it says, not on when the tap extracted it: _sdc_ columns are left out', () => {
+    const text = { phone: '1', message: 'Shipped', transactional_message_id: 77 };
+    const key = recordKey(text);
+    expect(recordKey({ ...text, _sdc_extracted_at: '2026-11-27T01:00:00Z', _sdc_batched_at: '2026-11-27T01:00:05Z', _sdc_sequence: 1 })).to.equal(key);
+    expect(recordKey({ _sdc_extracted_at: '2026-11-28T01:00:00Z', ...text, _sdc_sequence: 2 })).to.equal(key);
+    // Only the SDK's own prefix, and only at the top: a column of the source that merely mentions it still counts.
+    expect(recordKey({ ...text, sdc_note: 'a' })).to.not.equal(key);
+    expect(recordKey({ ...text, x_sdc_: 'a' })).to.not.equal(key);
+    expect(recordKey({ ...text, order: { _sdc_id: 1 } })).to.not.equal(recordKey({ ...text, order: { _sdc_id: 2 } }));
+  });
+
   it('rejects a text for a shell the list does not have, naming it', async () => {
     const run = await send([text(1, { transactional_message_id: 99 })]);
     expect(rejected(run)).to.deep.equal([[2, 'unknown_message', 'transactional_message_id']]);

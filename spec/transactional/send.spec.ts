@@ -40,12 +40,14 @@ describe('transactional texts', () => {
     expect(again.result?.counts.transactional).to.include({ sent: 0, already_sent: 2 });
   });
 
-  it('keys a record without message_key by its content', async () => {
+  it('keys a record without message_key by its content, whenever the tap extracted it', async () => {
     await setup();
-    const input = texts([{ phone: phone(1), message: 'Shipped!', transactional_message_id: 77 }]);
-    await run(input);
-    await run(input);
+    const text = (extractedAt: string) => texts([{ phone: phone(1), message: 'Shipped!', transactional_message_id: 77, _sdc_extracted_at: extractedAt }]);
+    await run(text('2026-11-27T01:00:00Z'));
+    await run(text('2026-11-27T01:00:00Z'));
+    const replayed = await run(text('2026-11-28T01:00:00Z'));
     expect(sandbox.state.sent).to.have.length(1);
+    expect(replayed.result?.counts.transactional).to.include({ sent: 0, already_sent: 1 });
   });
 
   it('rejects a contact not subscribed to the transactional list, with a clear reason', async () => {

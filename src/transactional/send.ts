@@ -31,7 +31,13 @@ export interface SenderDeps {
   rejects: RejectSink;
 }
 
-/** A stable key for a record without `message_key`: the hash of its JSON with sorted keys. */
+/** The Singer SDK's metadata columns (`_sdc_extracted_at`, `_sdc_batched_at`, …): they say when, not what. */
+const SDC_COLUMN = /^_sdc_/;
+
+/**
+ * A stable key for a record without `message_key`: the hash of its JSON with sorted keys, leaving out the top-level
+ * `_sdc_*` columns. Those change on every extraction, so keeping them would make the same text a new one each run.
+ */
 export function recordKey(record: Record<string, unknown>): string {
   const stable = (v: unknown): unknown =>
     v && typeof v === 'object' && !Array.isArray(v)
@@ -39,7 +45,8 @@ export function recordKey(record: Record<string, unknown>): string {
       : Array.isArray(v)
         ? v.map(stable)
         : v;
-  return 'sha256:' + createHash('sha256').update(JSON.stringify(stable(record))).digest('hex');
+  const content = Object.fromEntries(Object.entries(record).filter(([k]) => !SDC_COLUMN.test(k)));
+  return 'sha256:' + createHash('sha256').update(JSON.stringify(stable(content))).digest('hex');
 }
 
 export class TransactionalSender {
