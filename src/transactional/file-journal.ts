@@ -1,6 +1,7 @@
 /**
  * The journal as a local file: append-only JSONL, each line fsync'ed before the call it guards, the last line for
- * a key winning. It serves one runner at a time, on a machine that keeps the file between runs.
+ * a key winning. It serves one runner at a time (journal-lock.ts holds it), on a machine that keeps the file
+ * between runs.
  *
  * So that it does not grow without bound, a key whose last change is older than the retention is dropped, by
  * writing the kept lines to a new file and renaming it over the old one (atomic: a crash leaves one or the
@@ -11,6 +12,7 @@ import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, read
 import { dirname } from 'node:path';
 import { ConfigError, InputError, EXIT } from '../errors.js';
 import type { Claim, Journal, JournalCheck, JournalState } from './journal.js';
+import { JournalLock } from './journal-lock.js';
 
 const DAY_MS = 86_400_000;
 // The journal names messages and, through them, customers: readable by its owner only.
@@ -25,20 +27,29 @@ interface Line {
 
 export class FileJournal implements Journal {
   private readonly lines = new Map<string, Line>();
-  private fd: number;
+  private readonly fd: number;
+  private readonly lock: JournalLock;
 
   constructor(
     readonly path: string,
     retentionDays: number,
     now = Date.now(),
   ) {
-    if (existsSync(path)) {
-      const read = this.load();
-      this.dropOlderThan(now - retentionDays * DAY_MS);
-      const dropped = read - this.lines.size; // lines superseded by a later one for their key, or expired
-      if (dropped > 0 && dropped >= this.lines.size) this.compact();
+    this.checkFolder();
+    // Held before the file is read: what this runner reads is then all there is, until it closes.
+    this.lock = JournalLock.acquire(path, now);
+    try {
+      if (existsSync(path)) {
+        const read = this.load();
+        this.dropOlderThan(now - retentionDays * DAY_MS);
+        const dropped = read - this.lines.size; // lines superseded by a later one for their key, or expired
+        if (dropped > 0 && dropped >= this.lines.size) this.compact();
+      }
+      this.fd = this.openForAppend();
+    } catch (e) {
+      this.lock.release();
+      throw e;
     }
-    this.fd = this.openForAppend();
   }
 
   /** Read every line; returns how many there were. */
@@ -92,8 +103,21 @@ export class FileJournal implements Journal {
     try {
       return openSync(this.path, 'a', PRIVATE);
     } catch (e) {
-      throw new ConfigError(`invalid config: journal_path: cannot open ${this.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw this.cannotOpen(e);
     }
+  }
+
+  /** The lock lives beside the journal: a missing or closed folder is the config's fault, said as for the file. */
+  private checkFolder() {
+    try {
+      accessSync(dirname(this.path), constants.W_OK);
+    } catch (e) {
+      throw this.cannotOpen(e);
+    }
+  }
+
+  private cannotOpen(e: unknown): ConfigError {
+    return new ConfigError(`invalid config: journal_path: cannot open ${this.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
 
   async state(key: string): Promise<JournalState | undefined> {
@@ -122,6 +146,7 @@ export class FileJournal implements Journal {
 
   close() {
     closeSync(this.fd);
+    this.lock.release();
   }
 }
 
