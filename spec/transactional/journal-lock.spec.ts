@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -12,21 +12,35 @@ import sinon from 'sinon';
 import { JournalError } from '../../src/errors.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { FileJournal } from '../../src/transactional/file-journal.js';
-import { HEARTBEAT_MS, STALE_AFTER_MS } from '../../src/transactional/journal-lock.js';
+import { HEARTBEAT_MS, STALE_AFTER_MS, inspectLock, lockPath, newHolder, takeOver } from '../../src/transactional/journal-lock.js';
+import { checkJournalWritable } from '../../src/transactional/journal.js';
+import { parseTargetConfig } from '../../src/config/target.js';
 import { repoRoot, startCli } from '../support/cli.js';
 import { OTHER_LIST, SC, baseSeed, member, msg, texts } from '../support/fixtures.js';
 import { rawConfigFor, sandboxWith } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
 
-/** Another process that opens the journal at `path` and holds it until its stdin closes (or it is killed). */
-async function holder(path: string): Promise<ChildProcess> {
+/**
+ * Another process that opens the journal at `path` once it reads a line on stdin (at once, unless `waitForGo`),
+ * prints `held` or the error's message, and holds the journal until its stdin closes: then it closes the journal
+ * (`close`) or just exits (`exit`, leaving the lock to the exit handler).
+ */
+async function holder(path: string, opts: { waitForGo?: boolean; onEnd?: 'close' | 'exit' } = {}): Promise<{ child: ChildProcess; said: Promise<string> }> {
   const module = join(repoRoot, 'dist', 'src', 'transactional', 'file-journal.js');
-  const code = `const { FileJournal } = await import(${JSON.stringify(module)}); const j = new FileJournal(${JSON.stringify(path)}, 30); console.log('held'); process.stdin.on('end', () => { j.close(); process.exit(0); }); process.stdin.resume();`;
+  const open = `let j; try { j = new FileJournal(${JSON.stringify(path)}, 30); console.log('held'); } catch (e) { console.log(e.message); }`;
+  const end = opts.onEnd === 'exit' ? 'process.exit(0)' : 'j?.close(); process.exit(0)';
+  const code =
+    `const { FileJournal } = await import(${JSON.stringify(module)});` +
+    (opts.waitForGo ? `process.stdin.once('data', () => { ${open} });` : open) +
+    `process.stdin.on('end', () => { ${end}; }); process.stdin.resume();`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [first] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
-  expect(first.toString()).to.equal('held\n');
-  return child;
+  const said = once(child.stdout as NodeJS.ReadableStream, 'data').then(([b]) => String(b).trim());
+  if (!opts.waitForGo) await said;
+  return { child, said };
 }
+
+const here = () => ({ host: hostname(), pidns: readlinkSync('/proc/self/ns/pid') });
+const lockOf = (fields: Record<string, unknown>) => JSON.stringify({ since: '2026-01-01T00:00:00.000Z', token: 'theirs', ...fields }) + '\n';
 
 describe('one runner at a time on a local journal', () => {
   let path: string;
@@ -35,64 +49,133 @@ describe('one runner at a time on a local journal', () => {
   afterEach(() => {
     for (const c of children.splice(0)) c.kill('SIGKILL');
   });
-  const held = async () => {
-    const c = await holder(path);
-    children.push(c);
-    return c;
+  const held = async (opts: Parameters<typeof holder>[1] = {}) => {
+    const h = await holder(path, opts);
+    children.push(h.child);
+    return h.child;
   };
+  const ended = async (c: ChildProcess) => {
+    (c.stdin as NodeJS.WritableStream).end();
+    await once(c, 'exit');
+  };
+  const lock = () => lockPath(path);
 
   it('refuses a second runner while the first holds the journal, naming it, and lets one in once it is done', async () => {
     const first = await held();
     expect(() => new FileJournal(path, 30)).to.throw(JournalError, new RegExp(`^journal_path ${path} is in use by process ${first.pid} on ${hostname()} \\(since .*\\): a second runner on one local journal could send the same text twice`));
-    (first.stdin as NodeJS.WritableStream).end();
-    await once(first, 'exit');
-    expect(existsSync(`${path}.lock`), 'the lock goes with its runner').to.equal(false);
+    await ended(first);
+    expect(existsSync(lock()), 'the lock goes with its runner').to.equal(false);
     const next = new FileJournal(path, 30);
-    expect(statSync(`${path}.lock`).mode & 0o777).to.equal(0o600);
+    expect(statSync(lock()).mode & 0o777).to.equal(0o600);
     next.close();
-    expect(existsSync(`${path}.lock`)).to.equal(false);
+    expect(existsSync(lock())).to.equal(false);
+  });
+
+  it('lets go of the lock when the process exits without closing the journal', async () => {
+    const first = await held({ onEnd: 'exit' });
+    expect(existsSync(lock())).to.equal(true);
+    await ended(first);
+    expect(existsSync(lock())).to.equal(false);
+  });
+
+  it('lets only the first of two runners that found the same stale lock take it over', async () => {
+    writeFileSync(lock(), lockOf({ pid: 999_999_999, ...here() }));
+    // B finds the lock stale; A, finding it stale too, takes it over first; then B goes on with what it found.
+    const foundByB = inspectLock(lock());
+    expect(foundByB?.stale).to.equal(true);
+    const a = new FileJournal(path, 30);
+    const aToken = (JSON.parse(readFileSync(lock(), 'utf8')) as { token: string }).token;
+    expect(takeOver(lock(), foundByB, newHolder())).to.equal(false);
+    expect((JSON.parse(readFileSync(lock(), 'utf8')) as { token: string }).token, "A's lock stands").to.equal(aToken);
+    expect(await a.claim('k', false)).to.equal('claimed');
+    a.close();
+  });
+
+  it('takes over one at a time: not while another live runner is taking over', async () => {
+    writeFileSync(lock(), lockOf({ pid: 999_999_999, ...here() }));
+    const other = await held({ waitForGo: true });
+    writeFileSync(`${lock()}.takeover`, lockOf({ pid: other.pid, ...here() }));
+    expect(takeOver(lock(), inspectLock(lock()), newHolder())).to.equal(false);
+    expect(() => new FileJournal(path, 30)).to.throw(JournalError, /is in use by process 999999999/);
+    // Once that runner is gone, its takeover is judged stale like a lock, and cleared.
+    other.kill('SIGKILL');
+    await once(other, 'exit');
+    new FileJournal(path, 30).close();
+    expect(existsSync(`${lock()}.takeover`)).to.equal(false);
   });
 
   it('takes over the lock of a runner that was killed', async () => {
     const first = await held();
     first.kill('SIGKILL');
     await once(first, 'exit');
-    expect(existsSync(`${path}.lock`), 'SIGKILL leaves it behind').to.equal(true);
+    expect(existsSync(lock()), 'SIGKILL leaves it behind').to.equal(true);
     const next = new FileJournal(path, 30);
-    expect(JSON.parse(readFileSync(`${path}.lock`, 'utf8'))).to.include({ pid: process.pid, host: hostname() });
+    expect(JSON.parse(readFileSync(lock(), 'utf8'))).to.include({ pid: process.pid, host: hostname() });
     next.close();
   });
 
-  it('takes over a lock of another host only once it has gone untouched for a while', () => {
-    const lock = `${path}.lock`;
-    writeFileSync(lock, JSON.stringify({ pid: 4242, host: 'another-host', since: '2026-01-01T00:00:00.000Z' }) + '\n');
-    expect(() => new FileJournal(path, 30)).to.throw(JournalError, /in use by process 4242 on another-host/);
-    const old = new Date(Date.now() - STALE_AFTER_MS - 5_000);
-    utimesSync(lock, old, old);
+  it("takes over a lock naming its own pid (a runner before it that had the same pid, as a container's process 1)", () => {
+    writeFileSync(lock(), lockOf({ pid: process.pid, ...here() }));
     const next = new FileJournal(path, 30);
-    expect(JSON.parse(readFileSync(lock, 'utf8'))).to.include({ pid: process.pid });
+    expect(JSON.parse(readFileSync(lock(), 'utf8')).token).to.not.equal('theirs');
     next.close();
   });
 
-  it('keeps its lock fresh while it holds the journal, so it is never thought stale', () => {
-    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['setInterval', 'clearInterval', 'Date'] });
+  it('judges a lock of another host or pid namespace by its heartbeat alone: taken over only once it has gone untouched', () => {
+    for (const elsewhere of [{ pid: 4242, host: 'another-host', pidns: here().pidns }, { pid: 999_999_999, host: hostname(), pidns: 'pid:[1]' }]) {
+      writeFileSync(lock(), lockOf(elsewhere));
+      expect(() => new FileJournal(path, 30), elsewhere.host).to.throw(JournalError, new RegExp(`in use by process ${elsewhere.pid} on ${elsewhere.host}`));
+      const old = new Date(Date.now() - STALE_AFTER_MS - 5_000);
+      utimesSync(lock(), old, old);
+      const next = new FileJournal(path, 30);
+      expect(JSON.parse(readFileSync(lock(), 'utf8'))).to.include({ pid: process.pid });
+      next.close();
+    }
+  });
+
+  it('keeps its lock fresh every HEARTBEAT_MS while it holds the journal, so it is never thought stale', () => {
+    const clock = sinon.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       const j = new FileJournal(path, 30);
-      const lock = `${path}.lock`;
       const long = new Date(Date.now() - STALE_AFTER_MS * 2);
-      utimesSync(lock, long, long);
-      clock.tick(HEARTBEAT_MS);
-      expect(Date.now() - statSync(lock).mtimeMs).to.be.lessThan(1_000);
+      utimesSync(lock(), long, long);
+      clock.tick(HEARTBEAT_MS - 1);
+      expect(statSync(lock()).mtimeMs).to.equal(long.getTime());
+      clock.tick(1);
+      expect(Date.now() - statSync(lock()).mtimeMs).to.be.lessThan(5_000);
+      expect(JSON.parse(readFileSync(lock(), 'utf8'))).to.include({ pid: process.pid });
       j.close();
     } finally {
       clock.restore();
     }
   });
 
+  it('stops before its next claim when its lock was taken over, journaling nothing more', async () => {
+    const j = new FileJournal(path, 30);
+    expect(await j.claim('first', false)).to.equal('claimed');
+    writeFileSync(lock(), lockOf({ pid: 4242, host: 'another-host', pidns: 'x' }));
+    const err = await j.claim('second', false).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(JournalError);
+    expect((err as Error).message).to.equal(`journal_path ${path}: this run's lock was taken over by process 4242 on another-host, as if this run were gone (was it stopped for minutes?); stopping before sending more`);
+    j.close();
+    expect(readFileSync(path, 'utf8')).to.not.include('second');
+    expect(existsSync(lock()), "the other runner's lock stays").to.equal(true);
+  });
+
   it('lets go of the lock when the journal cannot be read', () => {
     writeFileSync(path, 'not json\n{"k":"a","s":"sent","t":"2026-01-01T00:00:00Z"}\n');
     expect(() => new FileJournal(path, 30)).to.throw(/damaged/);
-    expect(existsSync(`${path}.lock`)).to.equal(false);
+    expect(existsSync(lock())).to.equal(false);
+  });
+
+  it('says in --check that a run holds the journal right now', async () => {
+    const config = (journal_path: string) => parseTargetConfig({ client_id: 'id', client_secret: 'secret', sender_code_id: 1, journal_path });
+    writeFileSync(path, '');
+    const first = await held();
+    const check = await checkJournalWritable(config(path));
+    expect(check.ok && check.warnings).to.deep.equal([`journal_path ${path} is in use right now by process ${first.pid} on ${hostname()} (since ${(JSON.parse(readFileSync(lock(), 'utf8')) as { since: string }).since}); a run with texts would stop until it ends`]);
+    await ended(first);
+    expect(await checkJournalWritable(config(path))).to.deep.include({ ok: true, warnings: [] });
   });
 
   describe('run by the CLI', () => {

@@ -42,7 +42,6 @@ function withinLength(coerce: (v: unknown) => Coerced): FieldType['coerce'] {
 function storedBy(coerce: FieldType['coerce']): FieldType['stored'] {
   return (v) => {
     const r = coerce(v, null); // every coercer maps null and undefined to a null value
-
     return r.ok ? r.value : String(v);
   };
 }

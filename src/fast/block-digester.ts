@@ -13,7 +13,7 @@ import { ReplyQueue, WORKER_HEAP } from './worker-replies.js';
 export interface DigestedBlock extends DigestedLines {
   /** Number of the block's first line in the input. */
   firstLine: number;
-  /** The block's lines, split on demand: only blocks with lines to parse in full pay for it. */
+  /** The block's lines, split on demand: only blocks with lines to parse in full (or blank ones) pay for it. */
   lines(): string[];
 }
 

@@ -289,7 +289,7 @@ function findMember(index: MemberIndex, keys: readonly number[]): number {
   return -1;
 }
 
-/** Digests of the records met before the index, in input order: about 29 bytes each. */
+/** Digests of the records met before the index, in input order: 28 bytes each. */
 class Digests {
   private lines = new Uint32Array(1024);
   private keys = new Float64Array(1024);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ContactValues } from '../contact/fields.js';
+import { isRunning } from '../processes.js';
 
 /** Each write keeps where its record came from (`file`: a BATCH file), so a later reject can name it. */
 export type PlannedWrite =
@@ -26,16 +27,6 @@ export type PlannedWrite =
 
 const DIR_PREFIX = 'listrak-sync-';
 const OWNER_FILE = 'owner.pid';
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it runs, as another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class WriteSpool {
   /** The run's temporary folder (the input's copy lives here too), removed by dispose(). */

@@ -12,7 +12,7 @@ import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, read
 import { dirname } from 'node:path';
 import { ConfigError, InputError, EXIT } from '../errors.js';
 import type { Claim, Journal, JournalCheck, JournalState } from './journal.js';
-import { JournalLock } from './journal-lock.js';
+import { currentHolder, JournalLock } from './journal-lock.js';
 
 const DAY_MS = 86_400_000;
 // The journal names messages and, through them, customers: readable by its owner only.
@@ -37,7 +37,7 @@ export class FileJournal implements Journal {
   ) {
     this.checkFolder();
     // Held before the file is read: what this runner reads is then all there is, until it closes.
-    this.lock = JournalLock.acquire(path, now);
+    this.lock = JournalLock.acquire(path);
     try {
       if (existsSync(path)) {
         const read = this.load();
@@ -128,6 +128,7 @@ export class FileJournal implements Journal {
     const before = this.lines.get(key)?.s;
     if (before === 'sent') return 'sent';
     if (before === 'sending' && !resendUnknown) return 'unknown';
+    this.lock.assertHeld(this.path);
     this.record(key, 'sending');
     return 'claimed';
   }
@@ -161,16 +162,20 @@ function syncDirectory(dir: string) {
 }
 
 export function checkFileJournal(path: string): JournalCheck {
-  const target = existsSync(path) ? path : dirname(path);
-  try {
-    accessSync(target, constants.R_OK | constants.W_OK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const fix = code === 'ENOENT' ? `create the folder ${target}` : `make ${target} readable and writable for this user (${code})`;
-    return { ok: false, fix: `journal_path ${path}: ${fix}`, exitCode: EXIT.config };
+  // The folder too: the journal's lock is made beside it.
+  for (const target of existsSync(path) ? [dirname(path), path] : [dirname(path)]) {
+    try {
+      accessSync(target, constants.R_OK | constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const fix = code === 'ENOENT' ? `create the folder ${target}` : `make ${target} readable and writable for this user (${code})`;
+      return { ok: false, fix: `journal_path ${path}: ${fix}`, exitCode: EXIT.config };
+    }
   }
-  if (existsSync(path)) return { ok: true, detail: `journal_path ${path} is writable`, warnings: [] };
-  return { ok: true, detail: `journal_path ${path} will be created`, warnings: [newLocalJournal(path)] };
+  const holder = currentHolder(path);
+  const inUse = holder ? [`journal_path ${path} is in use right now by process ${holder.pid} on ${holder.host} (since ${holder.since}); a run with texts would stop until it ends`] : [];
+  if (existsSync(path)) return { ok: true, detail: `journal_path ${path} is writable`, warnings: inUse };
+  return { ok: true, detail: `journal_path ${path} will be created`, warnings: [newLocalJournal(path), ...inUse] };
 }
 
 /** Why a new local journal is worth a word: it says nothing about texts sent by runs on other disks. */

@@ -1,24 +1,40 @@
 /**
  * One runner at a time on a local journal. A runner reads the journal once, when it opens it: a second runner on
- * the same file would not see the first one's claims and could send the same text again. So the journal is held
- * through a lock file beside it (`<journal>.lock`), made whole in one step (written under a private name, then
- * hard-linked into place, which fails if a lock is there).
+ * the same file would not see the first one's claims and could send the same text again. So a runner holds the
+ * journal through `<journal>.lock`, created exclusively, naming its holder (pid, host, pid namespace, start time)
+ * and a token of its own.
  *
- * A lock outlives a runner that was killed. It is taken over when it is provably stale: its process is gone (same
- * host), or it has not been touched for STALE_AFTER_MS (any host: the holder touches it every HEARTBEAT_MS, so a
- * lock left on a shared volume by a container that is gone frees itself).
+ * A lock outlives a runner that was killed, and is taken over once that runner is provably gone:
+ *  - where the holder's pid means something here (same host, same pid namespace): once that process is gone;
+ *  - anywhere else (another host or container on a shared volume): once the lock has gone STALE_AFTER_MS without
+ *    a heartbeat. The holder appends a byte every HEARTBEAT_MS, so the file system stamps the time, and the age
+ *    is taken against a file this runner has just written beside it: two hosts' clocks are never compared.
+ * Takeovers are one at a time (`<journal>.lock.takeover`, created exclusively), and one goes ahead only if the
+ * lock is still the one found stale. A holder checks before each claim that the lock is still its own, so a
+ * runner taken over by mistake (stopped for minutes, say) stops instead of sending from what it read.
  */
-import { closeSync, linkSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, closeSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { JournalError } from '../errors.js';
+import { isRunning } from '../processes.js';
 
 export const HEARTBEAT_MS = 15_000;
 export const STALE_AFTER_MS = 120_000;
 
-interface Holder {
+export interface Holder {
   pid: number;
   host: string;
+  /** The pid namespace (Linux), so that only a runner in the same one judges the holder by its pid. */
+  pidns: string;
   since: string;
+  token: string;
+}
+
+/** What is found at a lock's path: its holder (undefined when unreadable: damaged, or caught mid-write). */
+export interface Found {
+  holder?: Holder;
+  stale: boolean;
 }
 
 export class JournalLock {
@@ -26,23 +42,33 @@ export class JournalLock {
   private readonly releaseOnExit = () => this.release();
   private released = false;
 
-  private constructor(readonly path: string) {
-    this.heartbeat = setInterval(() => this.touch(), HEARTBEAT_MS).unref();
+  private constructor(
+    readonly path: string,
+    private readonly me: Holder,
+  ) {
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS).unref();
     process.once('exit', this.releaseOnExit);
   }
 
-  /** Take the lock of the journal at `journalPath`, or throw JournalBusyError naming who holds it. */
-  static acquire(journalPath: string, now = Date.now()): JournalLock {
-    const path = `${journalPath}.lock`;
-    const me: Holder = { pid: process.pid, host: hostname(), since: new Date(now).toISOString() };
-    if (tryCreate(path, me)) return new JournalLock(path);
-    const held = readHolder(path);
-    if (held && !isStale(path, held, now)) throw new JournalError(busyMessage(journalPath, path, held));
-    // Stale (or unreadable, which a whole-in-one-step lock never is unless damaged): take it over, once. Of two
-    // runners taking over at the same moment, one removes and creates; the other's create then fails.
-    rmSync(path, { force: true });
-    if (tryCreate(path, me)) return new JournalLock(path);
-    throw new JournalError(busyMessage(journalPath, path, readHolder(path) ?? me));
+  /** Take the lock of the journal at `journalPath`, or throw JournalError naming who holds it. */
+  static acquire(journalPath: string): JournalLock {
+    const path = lockPath(journalPath);
+    const me = newHolder();
+    if (create(path, me)) return new JournalLock(path, me);
+    const found = inspectLock(path);
+    if (found && !found.stale) throw busy(journalPath, found.holder);
+    if (takeOver(path, found, me)) return new JournalLock(path, me);
+    throw busy(journalPath, inspectLock(path)?.holder);
+  }
+
+  /** Throws unless this runner still holds the lock: called before each claim, so no text goes out without it. */
+  assertHeld(journalPath: string): void {
+    const holder = readHolder(this.path);
+    if (holder?.token === this.me.token) return;
+    throw new JournalError(
+      `journal_path ${journalPath}: this run's lock was taken over${holder ? ` by process ${holder.pid} on ${holder.host}` : ''}, ` +
+        `as if this run were gone (was it stopped for minutes?); stopping before sending more`,
+    );
   }
 
   /** Give the lock up; safe to call more than once. */
@@ -51,80 +77,128 @@ export class JournalLock {
     this.released = true;
     clearInterval(this.heartbeat);
     process.removeListener('exit', this.releaseOnExit);
-    // Only our own lock: one taken over from us (we were thought stale) is another runner's now.
-    if (isMine(readHolder(this.path))) rmSync(this.path, { force: true });
+    // Only our own lock: one taken over from us is another runner's now.
+    if (readHolder(this.path)?.token === this.me.token) rmSync(this.path, { force: true });
   }
 
-  private touch() {
-    try {
-      const t = new Date();
-      utimesSync(this.path, t, t);
-    } catch {
-      // Removed under us (by hand, or taken over): nothing to keep alive. The journal itself is still ours to close.
-    }
+  private beat() {
+    // A byte of whitespace (the holder stays one JSON value): the file system stamps the time, not our clock.
+    if (readHolder(this.path)?.token === this.me.token) appendFileSync(this.path, '\n');
   }
 }
 
-/** Create the lock whole: written under a private name, then linked into place (EEXIST: someone holds it). */
-function tryCreate(path: string, holder: Holder): boolean {
-  const draft = `${path}.${process.pid}`;
-  const fd = openSync(draft, 'w', 0o600);
+export function lockPath(journalPath: string): string {
+  return `${journalPath}.lock`;
+}
+
+/** For `--check`: who holds the journal right now, if a live runner does. */
+export function currentHolder(journalPath: string): Holder | undefined {
+  const found = inspectLock(lockPath(journalPath));
+  return found && !found.stale ? found.holder : undefined;
+}
+
+export function newHolder(): Holder {
+  return { pid: process.pid, host: hostname(), pidns: pidNamespace(), since: new Date().toISOString(), token: randomUUID() };
+}
+
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return ''; // not Linux: one namespace
+  }
+}
+
+/** Create `path` exclusively, holding `holder`; false when it exists. */
+function create(path: string, holder: Holder): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
   try {
     writeSync(fd, JSON.stringify(holder) + '\n');
   } finally {
     closeSync(fd);
   }
-  try {
-    linkSync(draft, path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  } finally {
-    rmSync(draft, { force: true });
-  }
+  return true;
 }
 
 function readHolder(path: string): Holder | undefined {
   try {
     const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<Holder>;
-    if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.since === 'string') return h as Holder;
+    if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.token === 'string') return h as Holder;
   } catch {
-    // gone or damaged: see the callers
+    // gone, damaged, or being written
   }
   return undefined;
 }
 
-function isStale(path: string, held: Holder, now: number): boolean {
-  let touched: number;
+/** The lock at `path` and whether its runner is gone; undefined when there is none. */
+export function inspectLock(path: string): Found | undefined {
+  let modified: number;
   try {
-    touched = statSync(path).mtimeMs;
+    modified = statSync(path).mtimeMs;
   } catch {
-    return true; // gone since we read it
+    return undefined;
   }
-  if (now - touched > STALE_AFTER_MS) return true;
-  // Our own pid and host, before we hold it: a runner before us that had our pid (a container's process 1).
-  return held.host === hostname() && (held.pid === process.pid || !isAlive(held.pid));
+  const holder = readHolder(path);
+  if (holder && holder.host === hostname() && holder.pidns === pidNamespace()) {
+    // Our pid, yet not our lock: a runner before us that had this pid (a container's process 1).
+    return { holder, stale: holder.pid === process.pid || !isRunning(holder.pid) };
+  }
+  return { holder, stale: fileSystemNow(path) - modified > STALE_AFTER_MS };
 }
 
-function isMine(held: Holder | undefined): boolean {
-  return held?.pid === process.pid && held.host === hostname();
-}
-
-function isAlive(pid: number): boolean {
+/** The time by the clock that stamps files beside `path`: that of a file written there now. */
+function fileSystemNow(path: string): number {
+  const probe = `${path}.probe-${randomUUID()}`;
+  closeSync(openSync(probe, 'wx', 0o600));
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: alive, but another user's.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    return statSync(probe).mtimeMs;
+  } finally {
+    rmSync(probe, { force: true });
   }
 }
 
-function busyMessage(journalPath: string, lockPath: string, held: Holder): string {
-  return (
-    `journal_path ${journalPath} is in use by process ${held.pid} on ${held.host} (since ${held.since}): a second runner on one local journal ` +
-    `could send the same text twice. Wait for that run to end, or use an s3:// journal_path to run several at once ` +
-    `(a lock whose runner is gone frees itself within ${STALE_AFTER_MS / 60_000} minutes; ${lockPath})`
+/**
+ * Replace the lock `found` stale (or gone) with `me`'s, unless it changed since: another runner may have judged it
+ * stale at the same moment and taken it over first. False when the lock is not ours after all.
+ */
+export function takeOver(path: string, found: Found | undefined, me: Holder): boolean {
+  return oneTakeoverAtATime(path, () => {
+    const now = inspectLock(path);
+    if (now && (!now.stale || now.holder?.token !== found?.holder?.token)) return false;
+    rmSync(path, { force: true });
+    return create(path, me);
+  });
+}
+
+/** Run `takeover` holding `<lock>.takeover`; false when another runner is taking over. */
+function oneTakeoverAtATime(path: string, takeover: () => boolean): boolean {
+  const guard = `${path}.takeover`;
+  const me = newHolder();
+  if (!create(guard, me)) {
+    // Left by a runner killed mid-takeover (a window of microseconds): judged like a lock, and cleared once.
+    const found = inspectLock(guard);
+    if (found && !found.stale) return false;
+    rmSync(guard, { force: true });
+    if (!create(guard, me)) return false;
+  }
+  try {
+    return takeover();
+  } finally {
+    rmSync(guard, { force: true });
+  }
+}
+
+function busy(journalPath: string, holder: Holder | undefined): JournalError {
+  const who = holder ? `process ${holder.pid} on ${holder.host} (since ${holder.since})` : 'another run';
+  return new JournalError(
+    `journal_path ${journalPath} is in use by ${who}: a second runner on one local journal could send the same text twice. ` +
+      `Wait for that run to end, or use an s3:// journal_path to run several at once ` +
+      `(the lock of a run that is gone is taken over: at once on its own machine, else after ${STALE_AFTER_MS / 60_000} minutes; ${lockPath(journalPath)})`,
   );
 }
