@@ -25,6 +25,7 @@ describe('adding contacts', () => {
     expect(sandbox.state.contact(SC, phone(150))).to.include({ emailAddress: 'p150@example.com', firstName: 'First150' });
     expect(sandbox.state.writes).to.not.deep.include({ op: 'create', phone: phone(150) });
     expect(run.result?.counts.actions).to.include({ created: 39, subscribed: 1, updated: 1 });
+    expect(run.result?.counts.removal.marked_managed, 'no managed scope, nobody marked').to.equal(0);
     // 40 creates (one found the contact), then its subscribe and its update.
     expect(run.result?.counts.writes).to.deep.equal({ new: 42, update: 0, unsubscribe: 0, import: 0 });
     expect(run.result?.counts.readsForNew.lookups).to.equal(1);
@@ -166,6 +167,20 @@ describe('adding contacts', () => {
     expect(run.error?.message).to.match(/503/);
     expect(sandbox.state.subscribedPhones(LIST)).to.deep.equal([phone(1)]);
   });
+
+  for (const [signal, shown] of [
+    ['by its flag alone, under a state name it does not know', { pendingDoubleOptIn: true, subscriptionState: 'AwaitingConfirmation' }],
+    ['by its state alone, without the flag', { pendingDoubleOptIn: false, subscriptionState: 'Pending' }],
+  ] as const) {
+    it(`on a double opt-in list, knows a contact already asked ${signal}, and does not ask again`, async () => {
+      sandbox = await sandboxWith(baseSeed([member(1, { lists: [DOI_LIST] }), member(8, { lists: [OTHER_LIST], pendingLists: [DOI_LIST] })]));
+      sandbox.state.pendingShownAs = shown;
+      const run = await runTarget(sandbox, audience([row(1), row(8)]), { phone_list_id: DOI_LIST });
+      expect(run.error).to.equal(undefined);
+      expect(sandbox.calls.get(SUBSCRIBE), 'asking again would re-send the opt-in text').to.equal(undefined);
+      expect(run.result?.counts.actions).to.include({ pending: 1, subscribed: 0 });
+    });
+  }
 
   it('on a double opt-in list, asks a known contact to opt in once, and leaves one already asked alone', async () => {
     sandbox = await sandboxWith(baseSeed([member(1, { lists: [DOI_LIST] }), member(7, { lists: [OTHER_LIST] }), member(8, { lists: [OTHER_LIST], pendingLists: [DOI_LIST] })]));

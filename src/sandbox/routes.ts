@@ -387,13 +387,14 @@ export const ROUTES: RouteSpec[] = [
         const entry = ctx.state.membersOf(l.phoneListId).state.get(c.phoneNumber);
         if (!entry) return undefined;
         const pending = entry.state === 'Pending';
+        const shown = ctx.state.pendingShownAs;
         return {
           phoneListId: l.phoneListId,
-          subscriptionState: entry.state,
+          subscriptionState: pending ? shown.subscriptionState : entry.state,
           subscribeDate: pending ? null : entry.date,
           unsubscribeDate: null,
           pendingDate: pending ? entry.date : null,
-          pendingDoubleOptIn: pending,
+          pendingDoubleOptIn: pending && shown.pendingDoubleOptIn,
           pendingAgeGate: false,
         };
       });

@@ -20,6 +20,12 @@ export class SandboxState {
   /** Every write that took effect, in order: what crash tests audit. */
   writes: { op: 'create' | 'subscribe' | 'unsubscribe' | 'update' | 'import'; phone: string }[] = [];
   nextImportId = 1000;
+  /**
+   * How a contact's list subscriptions show one waiting for its opt-in. Listrak's state names are not confirmed
+   * (REFERENCE), so a spec can show one signal without the other: the flag with a state name we do not know, or the
+   * state without the flag.
+   */
+  pendingShownAs: { pendingDoubleOptIn: boolean; subscriptionState: string } = { pendingDoubleOptIn: true, subscriptionState: 'Pending' };
 
   constructor(seed: SandboxSeed = {}) {
     this.load(seed);
