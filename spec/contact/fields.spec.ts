@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildFieldPlan, contactBody, mapRecord, storedValues, type FieldPlan } from '../../src/contact/fields.js';
+import { buildFieldPlan, contactBody, isManagedContact, isManagedValue, mapRecord, storedValues, type FieldPlan } from '../../src/contact/fields.js';
 import type { ProfileField } from '../../src/listrak/sms.js';
 
 const fields: ProfileField[] = [
@@ -63,5 +63,32 @@ describe('field plan and record mapping', () => {
     const m = mapRecord(p, { phone: 'x', first_name: ' Ada ', birthday: '05/01/1990', loyalty_points: 7 });
     const stored = storedValues(p, { phoneNumber: '1', firstName: 'Ada', birthday: '1990-05-01T00:00:00', segmentationFieldValues: [{ segmentationFieldId: 32, value: '7.0' }] });
     expect(m.ok && m.values).to.deep.equal(stored);
+  });
+});
+
+describe('the managed field (removal_scope "managed")', () => {
+  const MANAGED = 36;
+  const managedPlan = (): FieldPlan => ({ ...plan(['phone']), managedFieldId: MANAGED });
+  const contact = (values: { segmentationFieldId: number; value: string }[] | undefined) => ({ phoneNumber: '12155550001', segmentationFieldValues: values });
+
+  it('reads a stored value as managed only when it is a checked Checkbox value, however it is spelled', () => {
+    for (const checked of ['true', 'True', ' Yes ', 'on', '1', true, 1]) expect(isManagedValue(checked), String(checked)).to.equal(true);
+    for (const other of ['false', 'no', 'off', '0', false, 0, '', null, undefined, 'maybe', 'true-ish']) expect(isManagedValue(other), String(other)).to.equal(false);
+  });
+
+  it("finds a contact managed by its last value of the managed field, and never by another field's", () => {
+    const p = managedPlan();
+    expect(isManagedContact(p, contact([{ segmentationFieldId: MANAGED, value: 'true' }]))).to.equal(true);
+    expect(isManagedContact(p, contact([{ segmentationFieldId: MANAGED, value: 'false' }, { segmentationFieldId: MANAGED, value: 'yes' }]))).to.equal(true);
+    expect(isManagedContact(p, contact([{ segmentationFieldId: MANAGED, value: 'true' }, { segmentationFieldId: MANAGED, value: 'false' }]))).to.equal(false);
+    expect(isManagedContact(p, contact([{ segmentationFieldId: 37, value: 'true' }]))).to.equal(false);
+    expect(isManagedContact(p, contact([]))).to.equal(false);
+    expect(isManagedContact(p, contact(undefined))).to.equal(false);
+  });
+
+  it('finds nobody managed by a plan without a managed field, whatever the contact holds', () => {
+    const valueWithoutField = [{ value: 'true' } as unknown as { segmentationFieldId: number; value: string }];
+    expect(isManagedContact(plan(['phone']), contact(valueWithoutField))).to.equal(false);
+    expect(isManagedContact(plan(['phone']), contact([{ segmentationFieldId: MANAGED, value: 'true' }]))).to.equal(false);
   });
 });
