@@ -76,6 +76,8 @@ export interface RunOptions {
   chunkChars?: number;
   /** false: the reference path alone (see SyncDeps.fastPath). */
   fastPath?: boolean;
+  /** A stop request, as the CLI makes one from SIGINT or SIGTERM (its reason a StoppedError). */
+  signal?: AbortSignal;
 }
 
 export async function runTarget(sandbox: Sandbox, input: string, overrides: Record<string, unknown> = {}, opts: RunOptions = {}): Promise<SyncRun> {
@@ -86,6 +88,7 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
   const { tokens, http, api } = createListrakClient(config, {
     retryBaseDelayMs: opts.retryBaseDelayMs ?? 5,
     onRetry: (...retry) => logger.warn(retryLine(...retry)),
+    signal: opts.signal,
   });
   ref.secrets = () => tokens.secrets();
   const states: Record<string, unknown>[] = [];
@@ -101,6 +104,7 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
       logger,
       dryRun: opts.dryRun,
       fastPath: opts.fastPath,
+      signal: opts.signal,
       metrics: new Metrics((line) => metricLines.push(JSON.parse(line.slice(METRIC_PREFIX.length)) as MetricLine)),
     });
   } catch (e) {

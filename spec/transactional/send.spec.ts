@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListrakError } from '../../src/errors.js';
+import { ListrakError, StoppedError } from '../../src/errors.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { checkContent, segmentsOf } from '../../src/transactional/content.js';
 import { startCli } from '../support/cli.js';
@@ -38,6 +38,23 @@ describe('transactional texts', () => {
     expect(again.error).to.equal(undefined);
     expect(sandbox.state.sent).to.have.length(2);
     expect(again.result?.counts.transactional).to.include({ sent: 0, already_sent: 2 });
+  });
+
+  it('journals a text it was stopped before sending as not sent, so the rerun sends it (not "unknown")', async () => {
+    await setup();
+    // The first send takes a while; the stop comes during it, so the second text's call never starts.
+    const SEND = 'TransactionalMessage_PostTransactionalMessageSend';
+    sandbox.faults.add({ operationId: SEND, delayMs: 300 });
+    const stop = new AbortController();
+    const stopDuringFirstSend = setInterval(() => sandbox.calls.get(SEND) && stop.abort(new StoppedError('SIGTERM')), 5);
+    const stopped = await runTarget(sandbox, texts([msg(1), msg(2)]), { transactional_phone_list_id: OTHER_LIST, journal_path: journal, max_concurrency: 1 }, { signal: stop.signal });
+    clearInterval(stopDuringFirstSend);
+    expect(stopped.error).to.be.instanceOf(StoppedError);
+    expect(sentTo()).to.deep.equal([phone(1)]);
+    const rerun = await run(texts([msg(1), msg(2)]));
+    expect(rerun.error).to.equal(undefined);
+    expect(sentTo()).to.deep.equal([phone(1), phone(2)]);
+    expect(rerun.result?.counts.transactional).to.include({ sent: 1, already_sent: 1, unknown: 0 });
   });
 
   it('keys a record without message_key by its content, whenever the tap extracted it', async () => {
