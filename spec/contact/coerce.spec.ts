@@ -52,6 +52,13 @@ describe('value coercion', () => {
     expect(value(coerceDate('5/1/1990'))).to.equal('1990-05-01');
     expect(value(coerceDate('19900501'))).to.equal('1990-05-01');
     expect(value(coerceDate('1990-02-30'))).to.equal('!invalid_date');
+    // Every way a day or month can be out of range, and the edges that are not.
+    for (const impossible of ['2023-02-29', '2023-04-31', '2023-01-00', '2023-13-05', '2023-00-10', '2023-01-32', '13/05/2023', '2101-01-01', '1899-12-31']) {
+      expect(value(coerceDate(impossible)), impossible).to.equal('!invalid_date');
+    }
+    for (const [edge, day] of [['2024-02-29', '2024-02-29'], ['1900-01-01', '1900-01-01'], ['2100-12-31', '2100-12-31'], ['12/31/2099', '2099-12-31']]) {
+      expect(value(coerceDate(edge)), edge).to.equal(day);
+    }
     expect(value(coerceDate('01/05/90'))).to.equal('!invalid_date');
     expect(value(coerceDate('1850-01-01'))).to.equal('!invalid_date');
     expect(value(coerceDate('yesterday'))).to.equal('!invalid_date');

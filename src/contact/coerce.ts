@@ -69,7 +69,7 @@ export function coerceNumber(v: unknown): Coerced {
   if (v === null || v === undefined || v === '') return ok(null);
   let n: number;
   if (typeof v === 'number') n = v;
-  else if (typeof v === 'string' && NUMBER.test(v.trim())) n = Number(v.trim());
+  else if (typeof v === 'string' && NUMBER.test(v.trim())) n = Number(v); // Number() ignores the same white space
   else return fail('invalid_number', `not a plain decimal number`);
   if (!Number.isFinite(n) || Math.abs(n) >= 1e15) return fail('invalid_number', 'number out of range');
   const s = String(n);
@@ -113,7 +113,7 @@ export function coerceDate(v: unknown): Coerced {
     [m, d, y] = [Number(match[1]), Number(match[2]), Number(match[3])];
   } else return fail('invalid_date', 'not a recognised date (use YYYY-MM-DD)');
   if (y < 1900 || y > 2100) return fail('invalid_date', `year ${y} is out of range`);
-  const date = new Date(Date.UTC(y, m - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return fail('invalid_date', 'no such day');
-  return ok(`${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+  // Date.UTC rolls an impossible day or month over into another month (Feb 30 → Mar 2, month 13 → January).
+  if (new Date(Date.UTC(y, m - 1, d)).getUTCMonth() !== m - 1) return fail('invalid_date', 'no such day');
+  return ok(`${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`); // y has four digits (1900 to 2100)
 }

@@ -38,8 +38,9 @@ export function normalizePhone(raw: unknown, region: string): PhoneResult {
   return { ok: true, phone: parsed };
 }
 
-function parseValid(text: string, region: string): string | undefined {
-  const pn = parsePhoneNumberFromString(text, region as CountryCode);
+/** `region`: how to read a number without `+` (one with it names its own country). */
+function parseValid(text: string, region?: string): string | undefined {
+  const pn = parsePhoneNumberFromString(text, region as CountryCode | undefined);
   if (!pn || !pn.isValid()) return undefined;
   return `${pn.countryCallingCode}${pn.nationalNumber}`;
 }
@@ -50,7 +51,7 @@ function parseValid(text: string, region: string): string | undefined {
  */
 function internationalRetry(text: string): string | undefined {
   const digits = internationalDigits(text);
-  return digits === undefined ? undefined : parseValid(`+${digits}`, 'US');
+  return digits === undefined ? undefined : parseValid(`+${digits}`);
 }
 
 export function isCanonicalShape(s: string): boolean {
@@ -96,8 +97,7 @@ export function identityDigits(raw: string, ctx: PhoneContext): string | undefin
   let text = raw.trimStart();
   const plus = text.charCodeAt(0) === 43;
   if (plus) text = text.slice(1);
-  const digits = text.replace(FORMATTING, '');
-  if (!DIGITS.test(digits)) return undefined;
+  const digits = text.replace(FORMATTING, ''); // anything but digits left fails the shape test at the end
   let canonical: string | undefined;
   if (plus) canonical = digits;
   else if (digits.charCodeAt(0) !== 48 && ctx.nationalLengths.includes(digits.length)) canonical = ctx.callingCode + digits;

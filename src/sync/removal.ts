@@ -35,7 +35,7 @@ export function planRemovals(
   const unseenAll = index.unseenCount();
   const unseen = managedScope ? index.unseenManagedCount() : unseenAll;
   const inScope = managedScope ? index.managedCount() : counts.members;
-  if (managedScope) counts.removal.kept_unmanaged = unseenAll - unseen;
+  counts.removal.kept_unmanaged = unseenAll - unseen; // 0 outside the managed scope
   if (unseen > 0 && !audienceComplete && config.require_final_state) {
     return {
       count: 0,
