@@ -134,8 +134,8 @@ export class TransactionalSender {
         throw e;
       }
       // A timeout, a dropped connection or a 5xx after the request went out: it may have been sent. The journal
-      // keeps `sending`, the next run reports it as unknown, and this run stops rather than guess further.
-      counts.transactional.unknown++;
+      // keeps `sending`, the next run reports it as unknown, and this run stops rather than guess further (its
+      // counts are never reported: the error says it).
       throw new ListrakError(e.code, e.status, `${e.message}; the outcome of that text is unknown and it will not be re-sent unless resend_unknown is set`, e.route);
     }
   }
