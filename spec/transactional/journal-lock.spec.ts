@@ -4,9 +4,9 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import sinon from 'sinon';
 import { JournalError } from '../../src/errors.js';
@@ -15,7 +15,7 @@ import { FileJournal } from '../../src/transactional/file-journal.js';
 import { HEARTBEAT_MS, STALE_AFTER_MS, inspectLock, lockPath, newHolder, takeOver } from '../../src/transactional/journal-lock.js';
 import { checkJournalWritable } from '../../src/transactional/journal.js';
 import { parseTargetConfig } from '../../src/config/target.js';
-import { repoRoot, startCli } from '../support/cli.js';
+import { repoRoot, runCli, startCli } from '../support/cli.js';
 import { OTHER_LIST, SC, baseSeed, member, msg, texts } from '../support/fixtures.js';
 import { rawConfigFor, sandboxWith } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
@@ -85,7 +85,7 @@ describe('one runner at a time on a local journal', () => {
     expect(foundByB?.stale).to.equal(true);
     const a = new FileJournal(path, 30);
     const aToken = (JSON.parse(readFileSync(lock(), 'utf8')) as { token: string }).token;
-    expect(takeOver(lock(), foundByB, newHolder())).to.equal(false);
+    expect(takeOver(lock(), foundByB, newHolder())).to.equal('not stale after all');
     expect((JSON.parse(readFileSync(lock(), 'utf8')) as { token: string }).token, "A's lock stands").to.equal(aToken);
     expect(await a.claim('k', false)).to.equal('claimed');
     a.close();
@@ -95,8 +95,8 @@ describe('one runner at a time on a local journal', () => {
     writeFileSync(lock(), lockOf({ pid: 999_999_999, ...here() }));
     const other = await held({ waitForGo: true });
     writeFileSync(`${lock()}.takeover`, lockOf({ pid: other.pid, ...here() }));
-    expect(takeOver(lock(), inspectLock(lock()), newHolder())).to.equal(false);
-    expect(() => new FileJournal(path, 30)).to.throw(JournalError, /is in use by process 999999999/);
+    expect(takeOver(lock(), inspectLock(lock()), newHolder())).to.equal('another takeover');
+    expect(() => new FileJournal(path, 30)).to.throw(JournalError, /^journal_path .*: another run is taking over its stale lock at this moment \(.*\.lock\.takeover\)\. .*if no run uses the journal, it is safe to remove it$/);
     // Once that runner is gone, its takeover is judged stale like a lock, and cleared.
     other.kill('SIGKILL');
     await once(other, 'exit');
@@ -131,6 +131,38 @@ describe('one runner at a time on a local journal', () => {
       expect(JSON.parse(readFileSync(lock(), 'utf8'))).to.include({ pid: process.pid });
       next.close();
     }
+  });
+
+  it('takes over a lock whose pid now names another process, once it has gone without its heartbeat', async () => {
+    // A pid reused after a reboot, or by a later process: alive, but not the runner that wrote the lock.
+    const unrelated = spawn('sleep', ['30']);
+    children.push(unrelated);
+    writeFileSync(lock(), lockOf({ pid: unrelated.pid, ...here() }));
+    expect(() => new FileJournal(path, 30)).to.throw(JournalError, new RegExp(`in use by process ${unrelated.pid} on .* it is safe to remove ${lock().replace(/[.]/g, '\\.')}$`));
+    const old = new Date(Date.now() - STALE_AFTER_MS - 5_000);
+    utimesSync(lock(), old, old);
+    new FileJournal(path, 30).close();
+  });
+
+  it('shares one lock among every name of the journal: a link to it cannot open it a second time', async () => {
+    writeFileSync(path, '');
+    const alias = join(dirname(path), 'alias.jsonl');
+    symlinkSync('journal.jsonl', alias);
+    const first = await held();
+    expect(() => new FileJournal(alias, 30)).to.throw(JournalError, new RegExp(`^journal_path ${alias} is in use by process ${first.pid} `));
+    await ended(first);
+    new FileJournal(alias, 30).close();
+    expect(existsSync(`${alias}.lock`)).to.equal(false);
+  });
+
+  it('says what to do with a lock it cannot read, or a folder where the lock belongs', () => {
+    writeFileSync(lock(), '');
+    expect(() => new FileJournal(path, 30)).to.throw(JournalError, /^journal_path .*: its lock .*\.lock cannot be read \(a run is writing it at this moment, or it is damaged\)\. It is taken over once 2 minutes old; if no run uses the journal, it is safe to remove it$/);
+    const old = new Date(Date.now() - STALE_AFTER_MS - 5_000);
+    utimesSync(lock(), old, old);
+    new FileJournal(path, 30).close();
+    mkdirSync(lock());
+    expect(() => new FileJournal(path, 30)).to.throw(JournalError, /^journal_path: .*\.lock is a folder where the journal's lock file belongs; remove it/);
   });
 
   it('keeps its lock fresh every HEARTBEAT_MS while it holds the journal, so it is never thought stale', () => {
@@ -194,6 +226,8 @@ describe('one runner at a time on a local journal', () => {
       expect(r.code, r.stderr).to.equal(1);
       expect(r.stderr).to.match(new RegExp(`^ERROR: JournalError: journal_path ${path} is in use by process ${first.pid} on `, 'm'));
       expect(sandbox.state.sent).to.deep.equal([]);
+      const check = await runCli('target.js', ['--config', configPath, '--check']);
+      expect(check.stdout + check.stderr).to.include(`journal_path ${path} is in use right now by process ${first.pid} on ${hostname()}`);
     });
   });
 });

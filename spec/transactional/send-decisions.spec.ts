@@ -94,6 +94,19 @@ describe('transactional send decisions', () => {
     expect(rejected(run)).to.deep.equal([[5, 'duplicate', 'message_key']]);
   });
 
+  it('takes an empty or blank message_key as none, so texts a tap wrote "" for are told apart by their content', async () => {
+    const text = (n: number, message: string, message_key: unknown) => ({ phone: phone(n), message, transactional_message_id: 77, message_key });
+    const run = await send([text(1, 'Shipped', ''), text(1, 'Delivered', '  '), text(2, 'Shipped', ''), text(2, 'Shipped', ''), text(2, 'Again', 0)]);
+    expect(run.error).to.equal(undefined);
+    expect(sandbox.state.sent.map((s) => [s.phoneNumber, s.messageContent])).to.deep.equal([
+      [phone(1), 'Shipped'],
+      [phone(1), 'Delivered'],
+      [phone(2), 'Shipped'],
+      [phone(2), 'Again'],
+    ]);
+    expect(rejected(run)).to.deep.equal([[5, 'duplicate', 'message_key']]);
+  });
+
   it('keeps the key of a keyless text stable: the hash of its JSON with sorted keys, arrays in order', () => {
     const key = recordKey({ phone: '1', order: { total: 5, items: [3, 1, { b: 2, a: 1 }] }, message: 'x' });
     const canonical = JSON.stringify({ message: 'x', order: { items: [3, 1, { a: 1, b: 2 }], total: 5 }, phone: '1' });

@@ -10,6 +10,7 @@ import { buildFieldPlan } from '../contact/fields.js';
 import { ConfigError, EXIT } from '../errors.js';
 import { isS3Url } from '../config/s3-url.js';
 import { checkJournalWritable } from '../transactional/journal.js';
+import { currentHolder, inUseWarning } from '../transactional/journal-lock.js';
 import { activeList, findManagedField, prepareSenderCode, profileFields } from '../listrak/account.js';
 import type { ListrakClient } from '../listrak/client.js';
 import { shownUrl } from '../listrak/http.js';
@@ -61,7 +62,10 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
     });
   }
   if (config.transactional_phone_list_id === undefined) checks.skip('journal_path', 'not used: transactional_phone_list_id is not set');
-  else if (isS3Url(config.journal_path)) {
+  else if (!isS3Url(config.journal_path)) {
+    const holder = currentHolder(config.journal_path);
+    if (holder) checks.warn('journal_path', inUseWarning(config.journal_path, holder));
+  } else {
     await checks.run('journal_path', async () => {
       const journal = await checkJournalWritable(config);
       if (!journal.ok) throw new CheckProblem(journal.fix, journal.exitCode);

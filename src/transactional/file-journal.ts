@@ -12,7 +12,7 @@ import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, read
 import { dirname } from 'node:path';
 import { ConfigError, InputError, EXIT } from '../errors.js';
 import type { Claim, Journal, JournalCheck, JournalState } from './journal.js';
-import { currentHolder, JournalLock } from './journal-lock.js';
+import { currentHolder, inUseWarning, JournalLock } from './journal-lock.js';
 
 const DAY_MS = 86_400_000;
 // The journal names messages and, through them, customers: readable by its owner only.
@@ -173,7 +173,7 @@ export function checkFileJournal(path: string): JournalCheck {
     }
   }
   const holder = currentHolder(path);
-  const inUse = holder ? [`journal_path ${path} is in use right now by process ${holder.pid} on ${holder.host} (since ${holder.since}); a run with texts would stop until it ends`] : [];
+  const inUse = holder ? [inUseWarning(path, holder)] : [];
   if (existsSync(path)) return { ok: true, detail: `journal_path ${path} is writable`, warnings: inUse };
   return { ok: true, detail: `journal_path ${path} will be created`, warnings: [newLocalJournal(path), ...inUse] };
 }

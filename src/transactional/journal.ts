@@ -46,8 +46,11 @@ export async function openJournal(config: TargetConfig, logger: Logger): Promise
     const { openS3Journal } = await import('./s3-journal.js');
     return openS3Journal(config, location, logger);
   }
-  if (!existsSync(config.journal_path)) logger.warn(newLocalJournal(config.journal_path));
-  return new FileJournal(config.journal_path, config.journal_retention_days);
+  const isNew = !existsSync(config.journal_path);
+  const journal = new FileJournal(config.journal_path, config.journal_retention_days);
+  // Only once the journal is this run's: a run turned away by the lock has nothing to warn about.
+  if (isNew) logger.warn(newLocalJournal(config.journal_path));
+  return journal;
 }
 
 /** Whether this run could keep its journal where `journal_path` says, and if not, what to fix. Never throws. */

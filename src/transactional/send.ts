@@ -31,6 +31,15 @@ export interface SenderDeps {
   rejects: RejectSink;
 }
 
+/**
+ * The text's own key, when it has one: a number, or a string with more than white space in it. An empty string is
+ * no key (a tap writing "" for a missing column must not make every text one and the same).
+ */
+function explicitKey(v: unknown): string | undefined {
+  if (typeof v === 'number') return String(v);
+  return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+}
+
 /** The Singer SDK's metadata columns (`_sdc_extracted_at`, `_sdc_batched_at`, …): they say when, not what. */
 const SDC_COLUMN = /^_sdc_/;
 
@@ -66,8 +75,7 @@ export class TransactionalSender {
     if (!content.ok) return reject(content.reason, 'message', content.detail);
     const messageId = Number(record.transactional_message_id);
     if (!Number.isInteger(messageId) || messageId <= 0) return reject('missing_field', 'transactional_message_id', 'a positive integer is required');
-    const explicitKey = record.message_key;
-    const key = typeof explicitKey === 'string' || typeof explicitKey === 'number' ? String(explicitKey) : recordKey(record);
+    const key = explicitKey(record.message_key) ?? recordKey(record);
 
     if (this.keysThisRun.has(key)) return reject('duplicate', 'message_key', 'the same message appears earlier in the input');
     this.keysThisRun.add(key);
