@@ -96,13 +96,14 @@ describe('transactional send decisions', () => {
 
   it('takes an empty or blank message_key as none, so texts a tap wrote "" for are told apart by their content', async () => {
     const text = (n: number, message: string, message_key: unknown) => ({ phone: phone(n), message, transactional_message_id: 77, message_key });
-    const run = await send([text(1, 'Shipped', ''), text(1, 'Delivered', '  '), text(2, 'Shipped', ''), text(2, 'Shipped', ''), text(2, 'Again', 0)]);
+    const run = await send([text(1, 'Shipped', ''), text(1, 'Delivered', '  '), text(2, 'Shipped', ''), text(2, 'Shipped', ''), text(2, 'Again', 0), text(1, 'Later', '  ')]);
     expect(run.error).to.equal(undefined);
     expect(sandbox.state.sent.map((s) => [s.phoneNumber, s.messageContent])).to.deep.equal([
       [phone(1), 'Shipped'],
       [phone(1), 'Delivered'],
       [phone(2), 'Shipped'],
       [phone(2), 'Again'],
+      [phone(1), 'Later'],
     ]);
     expect(rejected(run)).to.deep.equal([[5, 'duplicate', 'message_key']]);
   });
