@@ -68,7 +68,7 @@ export class JournalLock {
   /** Throws unless this runner still holds the lock: called before each claim, so no text goes out without it. */
   assertHeld(journalPath: string): void {
     const holder = readHolder(this.path);
-    if (holder?.token === this.me.token) return;
+    if (this.isOurs(holder)) return;
     throw new JournalError(
       `journal_path ${journalPath}: this run's lock was taken over${holder ? ` by process ${holder.pid} on ${holder.host}` : ''}, ` +
         `as if this run were gone (was it stopped for minutes?); stopping before sending more`,
@@ -82,12 +82,16 @@ export class JournalLock {
     clearInterval(this.heartbeat);
     process.removeListener('exit', this.releaseOnExit);
     // Only our own lock: one taken over from us is another runner's now.
-    if (readHolder(this.path)?.token === this.me.token) rmSync(this.path, { force: true });
+    if (this.isOurs(readHolder(this.path))) rmSync(this.path, { force: true });
   }
 
   private beat() {
     // A byte of whitespace (the holder stays one JSON value): the file system stamps the time, not our clock.
-    if (readHolder(this.path)?.token === this.me.token) appendFileSync(this.path, '\n');
+    if (this.isOurs(readHolder(this.path))) appendFileSync(this.path, '\n');
+  }
+
+  private isOurs(holder: Holder | undefined): boolean {
+    return holder?.token === this.me.token;
   }
 }
 
@@ -203,7 +207,7 @@ export type Takeover = 'taken' | 'not stale after all' | 'another takeover';
  * stale at the same moment and taken it over first.
  */
 export function takeOver(path: string, found: Found | undefined, me: Holder): Takeover {
-  const guard = `${path}.takeover`;
+  const guard = takeoverPath(path);
   if (!create(guard, newHolder())) {
     // Left by a runner killed mid-takeover (a window of microseconds): judged like a lock, and cleared once.
     const left = inspectLock(guard);
@@ -219,6 +223,11 @@ export function takeOver(path: string, found: Found | undefined, me: Holder): Ta
   } finally {
     rmSync(guard, { force: true });
   }
+}
+
+/** Held while one runner takes a stale lock over. */
+function takeoverPath(lock: string): string {
+  return `${lock}.takeover`;
 }
 
 /** Remove a stale lock file, or say what keeps it (another user's, in a folder that forbids removing it). */
@@ -247,7 +256,7 @@ function busy(journalPath: string, path: string, holder: Holder | undefined): Jo
 
 function takingOver(journalPath: string, path: string): JournalError {
   return new JournalError(
-    `journal_path ${journalPath}: another run is taking over its stale lock at this moment (${path}.takeover). ` +
+    `journal_path ${journalPath}: another run is taking over its stale lock at this moment (${takeoverPath(path)}). ` +
       `That file is cleared once its run is gone, or ${STALE_AFTER_MS / 60_000} minutes old; if no run uses the journal, it is safe to remove it`,
   );
 }
