@@ -36,7 +36,7 @@ describe('progress on stderr, from the built target', function () {
     const dir = tempDir('progress');
     const configPath = join(dir, 'config.json');
     writeFileSync(configPath, JSON.stringify(rawConfigFor(sandbox, { max_requests_per_second: 40, rejects_file: join(dir, 'rejects.jsonl') })));
-    return { configPath, input: audience(n.map((i) => row(i, { first_name: `Renamed${i}` }))) };
+    return { configPath, input: audience(n.map((i) => row(i, { first_name: `Renamed${i}` })), { cut: true }) };
   }
 
   it('not on a terminal: a plain progress line at least every interval during a long write phase', async () => {

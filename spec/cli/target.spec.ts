@@ -92,7 +92,7 @@ describe('target-listrak-sms CLI', function () {
 
   it('exits 3 naming the line for bad input, and 4 when the removal guard refuses', async () => {
     sandbox = await sandboxWith(baseSeed([member(1), member(2)]));
-    const bad = await runCli('target.js', ['--config', writeConfig(sandbox)], audience([row(1)]) + '{"type":"RECORD"\n');
+    const bad = await runCli('target.js', ['--config', writeConfig(sandbox)], audience([row(1)], { cut: true }) + '{"type":"RECORD"\n');
     expect(bad.code).to.equal(3);
     expect(bad.stderr).to.match(/ERROR: InputError: input line 3: malformed JSON/);
     const guard = await runCli('target.js', ['--config', writeConfig(sandbox)], audience([row(1)]));

@@ -69,12 +69,22 @@ export function row(n: number, extra: Row = {}): Row {
   return { phone: phone(n), email: `p${n}@example.com`, first_name: `First${n}`, last_name: `Last${n}`, favorite_store: null, loyalty_points: null, ...extra };
 }
 
-export function audience(rows: Row[], opts: { schema?: object; state?: unknown; stream?: string } = {}): string {
+/**
+ * A whole audience as a tap sends it: its SCHEMA, the records, and the tap's final STATE (`state`, by default the
+ * SDK's shape for a full-table stream), which is the evidence that the audience arrived whole. `cut: true` leaves
+ * the STATE out, as a tap that died after the last record would.
+ */
+export function audience(rows: Row[], opts: { schema?: object; state?: unknown; stream?: string; cut?: boolean } = {}): string {
   const stream = opts.stream ?? 'audience';
   const lines: object[] = [{ ...(opts.schema ?? AUDIENCE_SCHEMA), stream }];
   for (const r of rows) lines.push({ type: 'RECORD', stream, record: r });
-  if (opts.state !== undefined) lines.push({ type: 'STATE', value: opts.state });
+  if (!opts.cut) lines.push({ type: 'STATE', value: opts.state === undefined ? finalState(stream) : opts.state });
   return lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+}
+
+/** The Meltano SDK's final state of a full-table stream. */
+export function finalState(stream = 'audience'): unknown {
+  return { bookmarks: { [stream]: {} } };
 }
 
 export const TX_SCHEMA = {

@@ -87,25 +87,45 @@ describe('bad-input suite', () => {
 
   it('fails the whole run, before any write, on an unknown message type', async () => {
     sandbox = await sandboxWith(baseSeed([member(1)]));
-    const input = audience([{ phone: phone(2) }]) + '{"type":"LOG","message":"hi"}\n';
+    const input = audience([{ phone: phone(2) }], { cut: true }) + '{"type":"LOG","message":"hi"}\n';
     const run = await runTarget(sandbox, input);
     expect(run.error).to.be.instanceOf(InputError);
     expect(run.error?.message).to.equal('input line 3: unknown message type "LOG"');
     expect(writeCalls(sandbox)).to.deep.equal({});
   });
 
-  it('fails, before any write, when the stream is cut in the middle of a record', async () => {
+  it('fails, before any write, on a malformed line that is not the last, even one cut in the middle', async () => {
     sandbox = await sandboxWith(baseSeed([member(1)]));
-    const input = audience([{ phone: phone(1) }, { phone: phone(2) }]).slice(0, -25);
-    const run = await runTarget(sandbox, input);
+    const lines = audience([{ phone: phone(1) }, { phone: phone(2) }, { phone: phone(3) }]).split(/(?<=\n)/);
+    lines[2] = (lines[2] as string).slice(0, -25) + '\n';
+    const run = await runTarget(sandbox, lines.join(''));
     expect(run.error).to.be.instanceOf(InputError);
+    expect(run.error?.message).to.match(/^input line 3: malformed JSON/);
+    expect(writeCalls(sandbox)).to.deep.equal({});
+  });
+
+  it('takes a partial last line without its line end as the cut it is: ignored, and nobody is unsubscribed', async () => {
+    sandbox = await sandboxWith(baseSeed([member(1), member(5)]));
+    const input = audience([{ phone: phone(1) }, { phone: phone(2) }, { phone: phone(3) }], { cut: true }).slice(0, -25);
+    const run = await runTarget(sandbox, input, { max_unsubscribe_ratio: 1 });
+    expect(run.error).to.equal(undefined);
+    expect(run.result?.counts.records).to.equal(2);
+    expect(sandbox.state.subscribedPhones(LIST)).to.deep.equal([1, 2, 5].map(phone));
+    expect(run.result?.counts.removalsWithheld).to.match(/^1 member\(s\) missing from the audience were not unsubscribed: the input ends in a partial line \(line 4\)/);
+    expect(run.log.join('\n')).to.match(/input line 4: malformed JSON .*: the input's last line is incomplete, as a tap killed mid-write leaves it; ignored, and nobody is unsubscribed/);
+  });
+
+  it('still refuses a malformed last line that has its line end', async () => {
+    sandbox = await sandboxWith(baseSeed([member(1)]));
+    const input = audience([{ phone: phone(1) }], { cut: true }) + '{"type":"RECORD","stream":"aud\n';
+    const run = await runTarget(sandbox, input);
     expect(run.error?.message).to.match(/^input line 3: malformed JSON/);
     expect(writeCalls(sandbox)).to.deep.equal({});
   });
 
   it('fails when the audience SCHEMA changes its properties mid-stream', async () => {
     sandbox = await sandboxWith(baseSeed([member(1)]));
-    const input = audience([{ phone: phone(1) }]) + JSON.stringify({ type: 'SCHEMA', stream: 'audience', schema: { properties: { phone: {} } } }) + '\n';
+    const input = audience([{ phone: phone(1) }], { cut: true }) + JSON.stringify({ type: 'SCHEMA', stream: 'audience', schema: { properties: { phone: {} } } }) + '\n';
     const run = await runTarget(sandbox, input);
     expect(run.error?.message).to.match(/input line 3: SCHEMA for stream "audience" changed its properties mid-stream/);
   });

@@ -24,7 +24,7 @@ describe('removal rules', () => {
   describe('only a complete audience removes', () => {
     /** A tap that wrote a STATE, then records 1, 2 (renamed) and 6, and died before its final STATE. */
     const cutShort = () => {
-      const [schema, ...records] = audience([row(1), row(2, { first_name: 'Renamed' }), row(6)]).split(/(?<=\n)/);
+      const [schema, ...records] = audience([row(1), row(2, { first_name: 'Renamed' }), row(6)], { cut: true }).split(/(?<=\n)/);
       return [schema, STATE({ bookmarks: { audience: 1 } }), ...records].join('');
     };
 
@@ -36,8 +36,9 @@ describe('removal rules', () => {
       expect(s.state.contact(SC, phone(2))?.firstName).to.equal('Renamed');
       expect(s.calls.get(UNSUBSCRIBE)).to.equal(undefined);
       expect(run.result?.counts.removalsWithheld).to.equal(
-        "3 member(s) missing from the audience were not unsubscribed: the input carries STATE messages but none followed the audience's last record, " +
-          'so it may have been cut short; rerun with the whole audience (or set require_final_state false for a tap that never writes a final STATE)',
+        '3 member(s) missing from the audience were not unsubscribed: no STATE or ACTIVATE_VERSION follows the last record of stream "audience" (line 5), ' +
+          'so the input may have been cut short; end the input with a STATE line, as a tap does when its stream is whole, or set removal_evidence "end_of_input" ' +
+          'for an input that never carries state',
       );
       expect(run.result?.counts.planned.unsubscribe).to.equal(0);
     });
@@ -62,7 +63,7 @@ describe('removal rules', () => {
 
     it('withholds nothing when nobody is missing, even without a final STATE', async () => {
       const s = await fiveMembers();
-      const [schema, ...records] = audience([1, 2, 3, 4, 5].map((n) => row(n))).split(/(?<=\n)/);
+      const [schema, ...records] = audience([1, 2, 3, 4, 5].map((n) => row(n)), { cut: true }).split(/(?<=\n)/);
       const run = await runTarget(s, [schema, STATE({ bookmarks: {} }), ...records].join(''));
       expect(run.error).to.equal(undefined);
       expect(run.result?.counts.removalsWithheld).to.equal(undefined);
@@ -71,7 +72,7 @@ describe('removal rules', () => {
 
     it('checks the guard only on a complete audience: a cut-short one withholds instead of refusing', async () => {
       const s = await fiveMembers();
-      const [schema, ...records] = audience([row(1)]).split(/(?<=\n)/);
+      const [schema, ...records] = audience([row(1)], { cut: true }).split(/(?<=\n)/);
       const run = await runTarget(s, [schema, STATE({}), ...records].join(''));
       expect(run.error).to.equal(undefined);
       expect(run.result?.counts.removalsWithheld).to.match(/^4 member\(s\) missing/);

@@ -63,10 +63,16 @@ export const targetConfigSchema = z
       .default('list')
       .describe('Who may be unsubscribed: "list" (the list mirrors the audience) or "managed" (only members carrying managed_field, which the sync sets on everyone it adds or finds in the audience)'),
     managed_field: z.string().min(1).optional().describe('Name of the Checkbox profile field that marks the contacts this tool manages (required with removal_scope "managed")'),
-    require_final_state: z
-      .boolean()
-      .default(true)
-      .describe("With STATE messages in the input, remove members only when a STATE follows the audience's last record; false for taps that never write state"),
+    removal_evidence: z
+      .enum(['final_message', 'end_of_input'])
+      .optional()
+      .meta({ default: 'final_message' })
+      .describe(
+        'What shows the audience arrived whole, so that members missing from it may be unsubscribed: "final_message" (default), a STATE or ACTIVATE_VERSION after the ' +
+          'stream\'s last record, as taps write when a stream is whole; "end_of_input", the input read to its clean end (for files that never carry state). ' +
+          'Either way an incremental stream or a partial last line removes nobody',
+      ),
+    require_final_state: z.boolean().optional().describe('Deprecated: use removal_evidence (false is read as "end_of_input", true as "final_message")'),
     rejects_file: z.string().min(1).default('listrak-rejects.jsonl').describe('Where rejected records go (JSONL: line, reason, field, detail, record); a dry run writes <rejects_file>.dry-run'),
     audience_stream: z.string().min(1).optional().describe('The stream whose records are the audience; default: the first stream the input declares'),
     batch_size: positiveInt(100_000).default(5000).describe('Planned writes handled per batch'),

@@ -41,8 +41,21 @@ function firstBlockEnd(data: Buffer): number {
   return 0;
 }
 
-/** The input cut into line-aligned blocks; `maxLineBytes` bounds the memory one unterminated line may take. */
-export async function* lineAlignedBlocks(input: Readable | AsyncIterable<Buffer | string>, maxLineBytes = Infinity): AsyncGenerator<Buffer> {
+/**
+ * How the input ended. A tap killed mid-write leaves a last line without its line end (Meltano passes on what the
+ * tap wrote, then closes our input): `cutTail` is then true. A last line that is only blanks does not count.
+ */
+export class InputEnding {
+  cutTail = false;
+}
+
+const isBlankByte = (b: number) => b === 0x20 || b === 0x09;
+
+/**
+ * The input cut into line-aligned blocks; `maxLineBytes` bounds the memory one unterminated line may take; `ending`
+ * hears whether the input ended in the middle of a line.
+ */
+export async function* lineAlignedBlocks(input: Readable | AsyncIterable<Buffer | string>, maxLineBytes = Infinity, ending?: InputEnding): AsyncGenerator<Buffer> {
   let carry: Buffer | undefined;
   for await (const chunk of input as AsyncIterable<Buffer | string>) {
     let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -60,6 +73,8 @@ export async function* lineAlignedBlocks(input: Readable | AsyncIterable<Buffer 
     if (carry && carry.length > maxLineBytes) throw new LineTooLong(maxLineBytes);
     if (end > 0) yield data.subarray(0, end);
   }
+  // A carry ending in `\r` (held back in case a `\n` followed) ends its line after all.
+  if (carry && ending) ending.cutTail = carry[carry.length - 1] !== CR && !carry.every(isBlankByte);
   if (carry) yield carry;
 }
 
@@ -97,8 +112,8 @@ export class LineReader {
   /** Number of the line last returned. */
   line = 0;
 
-  constructor(input: Readable | AsyncIterable<Buffer | string>, maxLineBytes?: number) {
-    this.blocks = lineAlignedBlocks(input, maxLineBytes);
+  constructor(input: Readable | AsyncIterable<Buffer | string>, maxLineBytes?: number, ending?: InputEnding) {
+    this.blocks = lineAlignedBlocks(input, maxLineBytes, ending);
   }
 
   /** The next line, or undefined at the end of the input. */

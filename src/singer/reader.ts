@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { InputError } from '../errors.js';
 import { printable } from '../printable.js';
-import { LineReader, LineTooLong } from './lines.js';
+import { InputEnding, LineReader, LineTooLong } from './lines.js';
 import { singerMessage, type Numbered, type SingerMessage } from './messages.js';
 
 export const MAX_LINE_CHARS = 16 * 1024 * 1024;
@@ -48,13 +48,15 @@ const MAX_LINE_BYTES = 4 * MAX_LINE_CHARS;
 /**
  * The messages of a JSONL stream, in order. A hand-made iterator rather than an async generator: each message then
  * costs one resolved promise, not a generator's several steps, which shows at a million records.
- * A stream cut mid-line fails on that last line.
+ * A stream cut mid-line fails on that last line, and `ending` says it was cut (the router decides what that means).
  */
 export class SingerReader implements AsyncIterableIterator<Numbered<SingerMessage>> {
   private readonly lines: LineReader;
+  /** Whether the input ended mid-line, known once it has been read to its end (by this reader or a detached one). */
+  readonly ending = new InputEnding();
 
   constructor(input: Readable | AsyncIterable<Buffer | string>) {
-    this.lines = new LineReader(input, MAX_LINE_BYTES);
+    this.lines = new LineReader(input, MAX_LINE_BYTES, this.ending);
   }
 
   async next(): Promise<IteratorResult<Numbered<SingerMessage>, undefined>> {

@@ -4,8 +4,10 @@
  * The messages read are handed back, then the rest of the input.
  */
 import { InputError } from '../errors.js';
-import { batchRecords } from '../singer/batch.js';
-import type { BatchMessage, Numbered, SchemaMessage, SingerMessage } from '../singer/messages.js';
+import { batchRecords } from './batch.js';
+import type { BatchMessage, Numbered, SchemaMessage, SingerMessage } from './messages.js';
+import type { SingerReader } from './reader.js';
+import { requireSchema, type SingerRouter } from './route.js';
 
 export interface AudienceHead {
   stream: string;
@@ -19,11 +21,13 @@ export interface InputHead {
   /** The messages read so far, not yet handed out by `messages`. */
   buffered: Numbered<SingerMessage>[];
   /** Every message read so far, then the rest of the input. */
-  messages: AsyncIterable<Numbered<SingerMessage>>;
+  messages: AsyncIterableIterator<Numbered<SingerMessage>>;
 }
 
+/** `router` pulls the messages, so that a partial last line met here is held as it would be later. */
 export async function readInputHead(
-  source: AsyncIterator<Numbered<SingerMessage>>,
+  source: SingerReader,
+  router: Pick<SingerRouter<unknown>, 'pull' | 'end'>,
   streams: { audience?: string; transactional: string },
 ): Promise<InputHead> {
   const buffered: Numbered<SingerMessage>[] = [];
@@ -31,15 +35,18 @@ export async function readInputHead(
   let schema: Numbered<SchemaMessage> | undefined;
   let firstRecord: Record<string, unknown> | undefined;
   for (;;) {
-    const next = await source.next();
-    if (next.done) break;
-    const msg = next.value;
+    const msg = await router.pull(source);
+    if (!msg) {
+      // The whole input is in the head: a bad line in it is bad input, unless it is the partial last line.
+      router.end(source.ending);
+      break;
+    }
     buffered.push(msg);
     if (msg.type === 'SCHEMA') {
       schemas.add(msg.stream);
       if (!schema && msg.stream !== streams.transactional && (streams.audience === undefined || msg.stream === streams.audience)) schema = msg;
     } else if (msg.type === 'RECORD') {
-      if (!schemas.has(msg.stream)) throw new InputError(msg.line, `RECORD for stream "${msg.stream}" before its SCHEMA`);
+      requireSchema(msg, schemas);
       if (msg.stream === schema?.stream) {
         firstRecord = msg.record;
         break;
@@ -48,7 +55,7 @@ export async function readInputHead(
       if (msg.stream === streams.transactional && !schema) break;
     } else if (msg.type === 'BATCH') {
       // Records in files: the same as a first record met inline.
-      if (!schemas.has(msg.stream)) throw new InputError(msg.line, `BATCH for stream "${msg.stream}" before its SCHEMA`);
+      requireSchema(msg, schemas);
       if (msg.stream === schema?.stream) {
         firstRecord = await firstBatchRecord(msg);
         break;

@@ -1,0 +1,104 @@
+/**
+ * The audience sink: where the router (singer/route.ts) hands the records of one audience stream, mirrored into
+ * one list. It diffs each record against the member index (diff.ts) and spools the writes it needs; nothing is
+ * written to Listrak here.
+ *
+ * The input is read while the members are (members.ts, on the other core). Until the index is there, a record is
+ * kept as a digest (early-digests.ts) and settled once the index arrives; a record after that is diffed at once,
+ * or settled from its digest when the fast path sends one (fast/digested-input.ts).
+ */
+import type { Digest } from '../contact/digest.js';
+import type { StreamSink } from '../singer/route.js';
+import type { Numbered, RecordMessage } from '../singer/messages.js';
+import { parseSingerLine } from '../singer/reader.js';
+import type { MemberIndex } from '../tables/member-index.js';
+import { SortedKeys } from '../tables/keys.js';
+import { digestedRecord, RecordDiff, type DiffContext } from './diff.js';
+import { EarlyDigests } from './early-digests.js';
+import type { InputSpill } from './input-spill.js';
+
+/** Past this much input copied to disk, reading waits for the member index instead of copying more. */
+const MAX_SPILL_BYTES = 2 ** 30;
+
+export interface AudienceSinkInput extends DiffContext {
+  /** The member index, still being read when the audience starts. */
+  members: Promise<MemberIndex>;
+  /** The input's copy, for records met before the index was known. */
+  spill: InputSpill;
+  /** The reference path only: every record waits for the member index and is diffed in full (no digests). */
+  referenceOnly?: boolean;
+}
+
+/** What reading the audience found, for the plan. */
+export interface AudienceReading {
+  index: MemberIndex;
+  /** The phones planned as new (created or subscribed), as keys: what sender-knowledge.ts looks for. */
+  newKeys: SortedKeys;
+  /** Samples of planned writes (full phones, masked where shown), for the dry run. */
+  samples: { new: string[]; update: string[] };
+  /** Audience records met before the member index, and how many of them were read again from the input's copy. */
+  early: { records: number; reread: number };
+  /** Audience records settled as unchanged members from their digest alone, never parsed in full (the fast path). */
+  settledFromDigest: number;
+}
+
+export class AudienceSink implements StreamSink<Digest> {
+  readonly fixedSchema = true;
+  private readonly differ: RecordDiff;
+  private readonly digests = new EarlyDigests();
+  /** The index once the early records are settled against it. */
+  private index: MemberIndex | undefined;
+  /** The index as soon as the members phase delivers it. */
+  private delivered: MemberIndex | undefined;
+  // Stryker disable next-line ObjectLiteral: equivalent, settle() sets both fields before they are read
+  private readonly early = { records: 0, reread: 0 };
+
+  constructor(private readonly input: AudienceSinkInput) {
+    this.differ = new RecordDiff(input);
+    void input.members.then((i) => (this.delivered = i), () => {});
+  }
+
+  async record(msg: Numbered<RecordMessage>): Promise<void> {
+    const index = await this.counted();
+    if (index) await this.differ.diff(msg, index);
+    else this.digests.add(msg.line, this.differ.digest(msg.record));
+  }
+
+  async digest(line: number, d: Digest, text: () => string): Promise<void> {
+    const index = await this.counted();
+    if (!index) this.digests.add(line, d);
+    else if (!this.differ.settleUnchanged(d, index)) await this.differ.diff(parseRecord(text(), line), index);
+  }
+
+  /** A BATCH's records are diffed once the index is known: the input's copy, read again for early records, lacks them. */
+  async beforeBatch(): Promise<void> {
+    this.index ??= await this.settle(await this.input.members);
+  }
+
+  /** The input has ended: settle what is left and say what was found. */
+  async finish(): Promise<AudienceReading> {
+    const index = (this.index ??= await this.settle(await this.input.members));
+    const { differ } = this;
+    return { index, newKeys: SortedKeys.from(differ.newKeys), samples: differ.samples, early: this.early, settledFromDigest: differ.settledFromDigest };
+  }
+
+  /** Count an audience record; the index, settling the early records as soon as it is there. */
+  private async counted(): Promise<MemberIndex | undefined> {
+    this.input.counts.records++;
+    const { input } = this;
+    if (!this.index && (input.referenceOnly || this.delivered || input.spill.bytes > MAX_SPILL_BYTES)) this.index = await this.settle(this.delivered ?? (await input.members));
+    return this.index;
+  }
+
+  private async settle(index: MemberIndex): Promise<MemberIndex> {
+    await this.input.spill.stop();
+    this.early.records = this.digests.count;
+    this.early.reread = await this.digests.settle(index, this.differ, this.input.spill);
+    return index;
+  }
+}
+
+function parseRecord(text: string, line: number): Numbered<RecordMessage> {
+  // Stryker disable next-line StringLiteral: equivalent, names the source in an error the worker's digests never cause
+  return digestedRecord(parseSingerLine(text, line), line, 'input');
+}
