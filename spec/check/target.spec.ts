@@ -78,11 +78,12 @@ describe('target-listrak-sms --check', function () {
     expect(res.code, res.stdout + res.stderr).to.equal(0);
     expect(res.stderr).to.equal('');
     const c = checks(res);
-    expect([...c.keys()]).to.deep.equal(['rejects_file', 'journal_path', 'credentials', 'sender code', 'list', 'profile fields', 'removal scope', 'transactional list']);
+    expect([...c.keys()]).to.deep.equal(['rejects_file', 'journal_path', 'replication', 'credentials', 'sender code', 'list', 'profile fields', 'removal scope', 'transactional list']);
     for (const [, lines] of c) expect(lines.map((l) => l.status)).to.deep.equal(['ok']);
     expect(first(res, 'credentials')?.text).to.match(/^token received from http:\/\/127\.0\.0\.1:\d+\/OAuth2\/Token$/);
     expect(first(res, 'sender code')?.text).to.equal('1001 is enabled, country US; phones without a country code are read as US');
     expect(first(res, 'list')?.text).to.equal('2002 "Main" is active, single opt-in');
+    expect(first(res, 'replication')?.text).to.equal('stream "audience" is FULL_TABLE: the whole audience every run');
     expect(first(res, 'profile fields')?.text).to.equal('stream "audience" declares no property matching a profile field: only system fields are managed');
     expect(first(res, 'transactional list')?.text).to.equal('2003 "Other" is active, single opt-in; message shells: 77 "Order confirmation"');
   });
@@ -98,6 +99,21 @@ describe('target-listrak-sms --check', function () {
       { status: 'warn', text: 'last_order_date is declared boolean, but Last Order Date is a Date field: its values will be rejected' },
     ]);
     expect(first(res, 'journal_path')).to.deep.equal({ status: 'skip', text: 'not used: transactional_phone_list_id is not set' });
+  });
+
+  it("warns, before the first run, when the catalog's audience stream is not FULL_TABLE: a delta never removes", async () => {
+    const stream = (metadata: object, extra: object = {}) => ({ streams: [{ stream: 'audience', schema: { properties: { phone: {} } }, metadata: [{ breadcrumb: [], metadata }], ...extra }] });
+    const incremental = await check({}, { catalog: stream({ 'replication-method': 'INCREMENTAL', 'replication-key': 'updated_at' }) });
+    expect(incremental.code, incremental.stdout).to.equal(0);
+    expect(first(incremental, 'replication')?.status).to.equal('warn');
+    expect(first(incremental, 'replication')?.text).to.match(/^stream "audience" is INCREMENTAL on updated_at in .*catalog\.json: removals are withheld on every run of a delta; sync it FULL_TABLE \(in Meltano: metadata: \{audience: \{replication-method: FULL_TABLE\}\} on the tap\)$/);
+    await sandbox.close();
+    const older = await check({}, { catalog: stream({}, { replication_key: 'updated_at' }) });
+    expect(first(older, 'replication')?.text).to.match(/is INCREMENTAL on updated_at/);
+    await sandbox.close();
+    const unsaid = await check({}, { catalog: stream({ selected: true }) });
+    expect(first(unsaid, 'replication')).to.deep.include({ status: 'warn' });
+    expect(first(unsaid, 'replication')?.text).to.match(/does not say how stream "audience" is replicated: a mirror needs it FULL_TABLE/);
   });
 
   it('fails with what to fix for each broken setting, and the exit code a run would have', async () => {
@@ -136,6 +152,7 @@ describe('target-listrak-sms --check', function () {
     expect([...checks(bad)].map(([name, [l]]) => `${l?.status} ${name}`)).to.deep.equal([
       'ok rejects_file',
       'skip journal_path',
+      'ok replication',
       'FAIL credentials',
       'skip sender code',
       'skip list',

@@ -62,6 +62,14 @@ function sameAs(c: SeedContact): Row {
   };
 }
 
+/**
+ * How the input ends, as real taps end it (README "How removal works"): with the final STATE, an ACTIVATE_VERSION
+ * after the last record, cut at a line (after a STATE mid-stream or with none), cut mid-line, or as an incremental
+ * delta. Only the first two prove the audience whole.
+ */
+const ENDINGS = ['final_state', 'activate_version', 'cut', 'cut_after_state', 'partial_line', 'incremental'] as const;
+type Ending = (typeof ENDINGS)[number];
+
 interface Scenario {
   members: SeedContact[];
   input: string;
@@ -71,7 +79,7 @@ interface Scenario {
 
 const MANAGED_FIELD = 39;
 
-function scenario(seed: number): Scenario {
+function scenario(seed: number, ending: Ending = 'final_state'): Scenario {
   const r = new Random(seed);
   const managedScope = seed % 2 === 0;
   const members: SeedContact[] = [];
@@ -112,8 +120,20 @@ function scenario(seed: number): Scenario {
     const j = r.int(i + 1);
     [rows[i], rows[j]] = [rows[j] as Row, rows[i] as Row];
   }
-  const lines = [SCHEMA, ...rows.map((record) => ({ type: 'RECORD', stream: 'audience', record })), { type: 'STATE', value: { bookmarks: { audience: seed } } }];
-  return { members, managedScope, input: lines.map((l) => JSON.stringify(l)).join('\n') + '\n' };
+  const records: object[] = rows.map((record) => ({ type: 'RECORD', stream: 'audience', record }));
+  const state = { type: 'STATE', value: { bookmarks: { audience: ending === 'incremental' ? { replication_key: 'updated_at', replication_key_value: seed } : seed } } };
+  const schema = ending === 'incremental' ? { ...SCHEMA, bookmark_properties: ['updated_at'] } : SCHEMA;
+  const middle = Math.floor(records.length / 2);
+  const lines: object[] =
+    ending === 'activate_version'
+      ? [schema, ...records, { type: 'ACTIVATE_VERSION', stream: 'audience', version: seed }]
+      : ending === 'cut'
+        ? [schema, ...records]
+        : ending === 'cut_after_state'
+          ? [schema, ...records.slice(0, middle), state, ...records.slice(middle)]
+          : [schema, ...records, ...(ending === 'partial_line' ? [] : [state])];
+  const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+  return { members, managedScope, input: ending === 'partial_line' ? text + JSON.stringify(records[0]).slice(0, 30) : text };
 }
 
 /** Everything a sync's outcome is made of, in a form two runs can be compared by. */
@@ -138,9 +158,12 @@ function outcome(sandbox: Sandbox, run: SyncRun) {
 describe('fast path against the reference path, whole syncs', function () {
   this.timeout(120_000);
 
-  for (const seed of [1, 2, 3, 4, 5, 6]) {
-    it(`random audience ${seed}: the same list, writes, rejects, counts and STATE`, async () => {
-      const s = scenario(seed);
+  const cases: [number, Ending][] = [1, 2, 3, 4, 5, 6].map((seed) => [seed, 'final_state']);
+  ENDINGS.slice(1).forEach((ending, i) => cases.push([7 + i, ending]));
+  for (const [seed, ending] of cases) {
+    it(`random audience ${seed}, ending ${ending}: the same list, writes, rejects, counts and STATE`, async () => {
+      const s = scenario(seed, ending);
+      const complete = ending === 'final_state' || ending === 'activate_version';
       const results = [];
       let early = 0;
       for (const fastPath of [true, false]) {
@@ -162,7 +185,8 @@ describe('fast path against the reference path, whole syncs', function () {
       expect(fast).to.deep.equal(reference);
       // The scenario must exercise what it claims: early digests, writes of every kind, rejects, members unchanged.
       expect(early, 'records digested before the member index was complete').to.be.greaterThan(20);
-      expect(reference?.writes.some((w) => w.startsWith('unsubscribe'))).to.equal(true);
+      expect(reference?.writes.some((w) => w.startsWith('unsubscribe')), 'unsubscribes only from a complete audience').to.equal(complete);
+      expect((reference?.counts as unknown as { removal: { withheld?: string } }).removal.withheld === undefined).to.equal(complete);
       expect(reference?.writes.some((w) => w.startsWith('create') || w.startsWith('subscribe'))).to.equal(true);
       expect(reference?.rejects.length).to.be.greaterThan(5);
       expect((reference?.counts as unknown as { unchanged: number }).unchanged).to.be.greaterThan(10);

@@ -37,6 +37,19 @@ const catalogSchema = z
 export interface AudienceSchema {
   stream: string;
   properties: Record<string, unknown>;
+  /** How the catalog says the tap replicates the stream: its replication method and key, where it says. */
+  replication: { method?: string; key?: string };
+}
+
+/** The stream's replication method and key: its top-level metadata entry, or the older stream-level keys. */
+function replicationOf(s: Record<string, unknown>): AudienceSchema['replication'] {
+  const metadata = Array.isArray(s.metadata) ? (s.metadata as { breadcrumb?: unknown[]; metadata?: Record<string, unknown> }[]) : [];
+  const top = metadata.find((m) => Array.isArray(m.breadcrumb) && m.breadcrumb.length === 0)?.metadata ?? {};
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return {
+    method: text(top['replication-method']) ?? text(top['forced-replication-method']) ?? text(s.replication_method),
+    key: text(top['replication-key']) ?? text(s.replication_key),
+  };
 }
 
 /** The catalog's audience stream: `audience_stream`, else the first stream that is not the transactional one. */
@@ -46,7 +59,7 @@ export function catalogAudience(path: string, config: TargetConfig): AudienceSch
     const issue = parsed.error.issues[0];
     throw new ConfigError(`--catalog ${path}: not a Singer catalog (${issue ? `${issue.path.join('.') || '(catalog)'}: ${issue.message}` : 'invalid'})`);
   }
-  const streams = parsed.data.streams.map((s) => ({ stream: s.stream ?? s.tap_stream_id ?? '', properties: s.schema.properties ?? {} }));
+  const streams = parsed.data.streams.map((s) => ({ stream: s.stream ?? s.tap_stream_id ?? '', properties: s.schema.properties ?? {}, replication: replicationOf(s) }));
   return streams.find((s) => (config.audience_stream ? s.stream === config.audience_stream : s.stream !== config.transactional_stream));
 }
 
@@ -73,6 +86,8 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
       return journal.detail;
     });
   }
+
+  await checkReplication(checks, catalog);
 
   const listrak = ['sender code', 'list', 'profile fields', 'removal scope', 'transactional list'];
   const skipRest = (names: string[], why: string) => {
@@ -129,6 +144,20 @@ const ACCEPTS: Record<string, string[]> = {
   Checkbox: ['boolean', 'string', 'integer', 'number'],
   Date: ['string'],
 };
+
+/** A mirror needs the whole audience every run: an incremental audience stream never removes anyone. */
+async function checkReplication(checks: CheckList, catalog: { path: string; audience: AudienceSchema | undefined }) {
+  if (!catalog.audience) return;
+  const { stream, replication } = catalog.audience;
+  const fix = `removals are withheld on every run of a delta; sync it FULL_TABLE (in Meltano: metadata: {${stream}: {replication-method: FULL_TABLE}} on the tap)`;
+  if (replication.method?.toUpperCase() === 'INCREMENTAL' || (replication.method === undefined && replication.key)) {
+    checks.warn('replication', `stream "${stream}" is INCREMENTAL${replication.key ? ` on ${replication.key}` : ''} in ${catalog.path}: ${fix}`);
+  } else if (replication.method === undefined) {
+    checks.warn('replication', `${catalog.path} does not say how stream "${stream}" is replicated: a mirror needs it FULL_TABLE (an incremental delta unsubscribes nobody)`);
+  } else if (replication.method.toUpperCase() === 'FULL_TABLE') {
+    await checks.run('replication', () => `stream "${stream}" is FULL_TABLE: the whole audience every run`);
+  } else checks.warn('replication', `stream "${stream}" is replicated ${replication.method}: a mirror needs FULL_TABLE`);
+}
 
 async function checkProfileFields(checks: CheckList, config: TargetConfig, fields: ProfileField[], catalog: { path: string; audience: AudienceSchema | undefined }) {
   const name = 'profile fields';

@@ -40,8 +40,8 @@ ${TARGET_OPTIONS_HELP}
   --sandbox SEED      run against an embedded Listrak sandbox seeded from SEED (a demo; --config optional)
 
 Exit codes: 0 the list matches the audience, 1 Listrak or runtime failure, 2 bad config or arguments,
-3 bad input (the message names the line), 4 the removal guard refused the sync, 5 removals withheld (the audience
-was not shown complete: adds and updates applied, nobody unsubscribed), 130/143 stopped by SIGINT/SIGTERM, 141
+3 bad input (the message names the line), 4 the removal guard refused the sync, 5 removals withheld (the input did
+not prove the audience whole: adds and updates applied, nobody unsubscribed), 130/143 stopped by SIGINT/SIGTERM, 141
 stdout closed (both at a safe point: run again to finish the job).`;
 
 let secrets: string[] = [];

@@ -50,7 +50,8 @@ export function completeness(e: AudienceEvidence, mode: 'final_message' | 'end_o
     };
   }
   if (mode === 'end_of_input') return { complete: true, because: 'removal_evidence is "end_of_input": the input was read to its clean end' };
-  if (facts.closedBy) return { complete: true, because: `a ${facts.closedBy.type} (line ${facts.closedBy.line}) follows the last record of stream "${stream}"` };
+  const { closedBy } = facts;
+  if (closedBy) return { complete: true, because: `${closedBy.type === 'STATE' ? 'a' : 'an'} ${closedBy.type} (line ${closedBy.line}) follows the last record of stream "${stream}"` };
   const last = facts.lastRecordLine === undefined ? '' : ` (line ${facts.lastRecordLine})`;
   return {
     complete: false,
