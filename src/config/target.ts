@@ -72,6 +72,25 @@ export const targetConfigSchema = z
           'stream\'s last record, as taps write when a stream is whole; "end_of_input", the input read to its clean end (for files that never carry state). ' +
           'Either way an incremental stream or a partial last line removes nobody',
       ),
+    consent_property: z
+      .string()
+      .min(1)
+      .default('sms_consent')
+      .describe(
+        'The audience property that carries SMS consent: granted (true, yes, opted_in, …), revoked (false, no, opted_out, stop) or empty (unknown). ' +
+          'A revocation opts the person out (on_revoked) even from a cut input; never written to a profile field',
+      ),
+    consent_time_property: z
+      .string()
+      .min(1)
+      .default('sms_consent_at')
+      .describe('The audience property with the time of the consent event (ISO 8601): of several rows for one phone the latest event wins, and a revocation wins a tie'),
+    require_consent: z.boolean().default(false).describe('Add a new number only when its consent is granted (else it is rejected no_consent); members with unknown consent are kept'),
+    on_revoked: z
+      .enum(['opt_out', 'unsubscribe'])
+      .default('opt_out')
+      .describe('What a revoked consent does: "opt_out" opts the number out of the whole sender code (cannot be undone through the API); "unsubscribe" takes it off this list only'),
+    max_opt_out_ratio: z.number().min(0).max(1).default(0.05).describe("Refuse a sync whose revocations would opt out more than this share of the list's members, before any write"),
     require_final_state: z.boolean().optional().describe('Deprecated: use removal_evidence (false is read as "end_of_input", true as "final_message")'),
     rejects_file: z.string().min(1).default('listrak-rejects.jsonl').describe('Where rejected records go (JSONL: line, reason, field, detail, record); a dry run writes <rejects_file>.dry-run'),
     audience_stream: z.string().min(1).optional().describe('The stream whose records are the audience; default: the first stream the input declares'),

@@ -18,6 +18,10 @@ export type RejectReason =
   | 'invalid_type'
   | 'too_long'
   | 'listrak_rejected'
+  // consent (contact/consent.ts)
+  | 'bad_consent'
+  | 'no_consent'
+  | 'consent_revoked'
   // transactional messages
   | 'missing_field'
   | 'empty_message'

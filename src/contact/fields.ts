@@ -10,6 +10,7 @@ import type { ProfileField, SegmentationValue, SmsContact } from '../listrak/sms
 import { fingerprint } from './fingerprint.js';
 import { EMAIL_MAX_LENGTH, type RejectReason } from './coerce.js';
 import { FIELD_TYPES, profileFieldType, type FieldType } from './types.js';
+import type { ConsentProperties } from './consent.js';
 
 export type SystemField = 'emailAddress' | 'firstName' | 'lastName' | 'birthday' | 'postalCode';
 
@@ -65,6 +66,8 @@ export interface FieldPlan {
   managedFieldId?: number;
   /** Properties matching the managed field: the tool owns it, so the audience cannot set it (reported, ignored). */
   reserved: string[];
+  /** Where consent is read (contact/consent.ts), when the schema declares the consent property; never a field. */
+  consent?: ConsentProperties;
 }
 
 export interface PlanInput {
@@ -72,9 +75,11 @@ export interface PlanInput {
   profileFields: ProfileField[];
   includeCustomFields: boolean;
   managedFieldId?: number;
+  /** The consent properties (settings consent_property, consent_time_property). */
+  consent?: ConsentProperties;
 }
 
-export function buildFieldPlan({ properties, profileFields, includeCustomFields, managedFieldId }: PlanInput): FieldPlan | { error: string } {
+export function buildFieldPlan({ properties, profileFields, includeCustomFields, managedFieldId, consent }: PlanInput): FieldPlan | { error: string } {
   const byName = new Map<string, ProfileField>();
   for (const f of profileFields) byName.set(normalizeName(f.segmentationFieldName), f);
   let phoneProperty: string | undefined;
@@ -85,7 +90,8 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields,
   const reserved: string[] = [];
   const taken = new Set<string>();
   for (const property of properties) {
-    if (isSingerMetadata(property)) continue;
+    // Consent is a status with a time, not a contact attribute: it decides calls, never a field's value.
+    if (isSingerMetadata(property) || property === consent?.property || property === consent?.timeProperty) continue;
     const n = normalizeName(property);
     if (PHONE_ALIASES.includes(n)) {
       if (!phoneProperty || n === 'phone') phoneProperty = property;
@@ -116,7 +122,8 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields,
     custom.push({ property, field, type: profileFieldType(field.dataType), maxLength: field.maxLength });
   }
   if (!phoneProperty) return { error: `the audience schema has no phone property (one of: ${PHONE_ALIASES.join(', ')})` };
-  return { phoneProperty, system, custom, unmatched, disabled, managedFieldId, reserved };
+  const consentRead = consent && properties.includes(consent.property) ? { consent } : {};
+  return { phoneProperty, system, custom, unmatched, disabled, managedFieldId, reserved, ...consentRead };
 }
 
 /** A record's managed values, canonical; `null` means empty. Arrays align with plan.system / plan.custom. */

@@ -41,6 +41,8 @@ export class RecordLineDigester {
   private readonly phone: IdentityBytesContext;
   /** The picks' slot of the soft-delete column, after the managed properties. */
   private readonly deletedSlot: number;
+  /** The picks' slot of the consent property, last; -1 when the schema declares none. */
+  private readonly consentSlot: number;
   /** False when the stream name is empty (a RECORD may not have one): then every line goes the reference way. */
   private readonly scannable: boolean;
   /** For each system field, then each custom field: the test its picked text passes when already canonical. */
@@ -54,8 +56,9 @@ export class RecordLineDigester {
     private readonly audienceStream: string,
   ) {
     const names = [ctx.plan.phoneProperty, ...ctx.plan.system.map((f) => f.property), ...ctx.plan.custom.map((f) => f.property), DELETED_AT_PROPERTY];
-    this.record = new Picks(new KeyTable(names));
     this.deletedSlot = names.length - 1;
+    this.consentSlot = ctx.plan.consent ? names.push(ctx.plan.consent.property) - 1 : -1;
+    this.record = new Picks(new KeyTable(names));
     this.stream = Buffer.from(audienceStream);
     this.phone = { callingCode: Number(ctx.phone.callingCode), callingCodeDigits: ctx.phone.callingCode.length, nationalLengths: ctx.phone.nationalLengths };
     this.scannable = audienceStream !== '';
@@ -156,8 +159,9 @@ export class RecordLineDigester {
     const plan = this.ctx.plan;
     const key = kind[0] === Picked.Ascii ? identityDigitsKey(b, start[0] as number, end[0] as number, this.phone) : -1;
     // A row deleted in the source is no audience member: the reference path says so (digestRecord).
-    const deleted = kind[this.deletedSlot];
-    if (key < 0 || !(deleted === Picked.Absent || deleted === Picked.Null || (deleted === Picked.Ascii && start[this.deletedSlot] === end[this.deletedSlot]))) return this.digestBuilt();
+    if (key < 0 || !this.empty(this.deletedSlot)) return this.digestBuilt();
+    // A consent value (one that is not plainly empty) is weighed by the reference: digestRecord declines it.
+    if (this.consentSlot >= 0 && !this.empty(this.consentSlot)) return this.digestBuilt();
     const h = this.hasher.start();
     const tests = this.tests;
     const systemCount = plan.system.length;
@@ -169,6 +173,13 @@ export class RecordLineDigester {
     this.systemFp = systemFp;
     this.customFp = h.finish();
     return LineKind.Digest;
+  }
+
+  /** Whether the value picked at `slot` is absent, null or "". */
+  private empty(slot: number): boolean {
+    const { kind, start, end } = this.record;
+    const k = kind[slot];
+    return k === Picked.Absent || k === Picked.Null || (k === Picked.Ascii && start[slot] === end[slot]);
   }
 
   /**

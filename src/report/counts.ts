@@ -28,6 +28,13 @@ export class SyncCounts {
    */
   readonly removal = { deleted_in_source: 0, kept_rejected_record: 0, kept_unmanaged: 0, marked_managed: 0 };
   removalsWithheld: string | undefined = undefined;
+  /**
+   * Consent (contact/consent.ts): revocations honoured by a call, revocations already in force (opted out of the
+   * sender code, or off the list with on_revoked "unsubscribe"), revoked numbers the sender code does not hold or
+   * Listrak refused, new numbers refused without granted consent (require_consent), and records of unknown consent
+   * (when the schema declares the consent property).
+   */
+  readonly consent = { honoured: 0, already_honoured: 0, not_on_sender_code: 0, refused_by_listrak: 0, refused_new: 0, unknown: 0 };
   imports: { id: number; status: string; rows: number }[] = [];
 
   add(action: Action, n = 1) {
@@ -53,6 +60,7 @@ export class SyncCounts {
       rejected_by_reason: Object.fromEntries(this.rejected),
       planned: this.planned,
       removal: { ...this.removal, withheld: this.removalsWithheld },
+      consent: this.consent,
       write_calls: this.writes,
       reads_for_new: this.readsForNew,
       transactional: this.transactional,
@@ -60,6 +68,15 @@ export class SyncCounts {
     };
   }
 }
+
+const CONSENT_ROWS: Record<keyof SyncCounts['consent'], string> = {
+  honoured: 'consent revocations honoured',
+  already_honoured: 'consent revocations already in force',
+  not_on_sender_code: 'revoked, not on the sender code',
+  refused_by_listrak: 'revoked, refused by Listrak',
+  refused_new: 'new numbers without consent',
+  unknown: 'records of unknown consent',
+};
 
 export const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -99,6 +116,7 @@ export function formatReport(
   if (rm.kept_unmanaged) rows.push(['kept unmanaged', fmt(rm.kept_unmanaged)]);
   if (rm.marked_managed) rows.push(['marked managed', fmt(rm.marked_managed)]);
   if (counts.removalsWithheld) rows.push(['removals withheld', counts.removalsWithheld]);
+  for (const [k, v] of Object.entries(counts.consent)) if (v) rows.push([CONSENT_ROWS[k as keyof SyncCounts['consent']], fmt(v)]);
   rows.push(['rejected', fmt(counts.rejectedTotal())]);
   // The commonest reasons first: what to fix first.
   const reasons = [...counts.rejected].sort(([a, m], [b, n]) => n - m || a.localeCompare(b));

@@ -7,6 +7,7 @@
  * kept as a digest (early-digests.ts) and settled once the index arrives; a record after that is diffed at once,
  * or settled from its digest when the fast path sends one (fast/digested-input.ts).
  */
+import type { ConsentLedger } from '../contact/consent.js';
 import type { Digest } from '../contact/digest.js';
 import type { StreamSink } from '../singer/route.js';
 import type { Numbered, RecordMessage } from '../singer/messages.js';
@@ -40,6 +41,8 @@ export interface AudienceReading {
   early: { records: number; reread: number };
   /** Audience records settled as unchanged members from their digest alone, never parsed in full (the fast path). */
   settledFromDigest: number;
+  /** The standing consent event of each phone that carried one. */
+  consent: ConsentLedger;
 }
 
 export class AudienceSink implements StreamSink<Digest> {
@@ -79,7 +82,12 @@ export class AudienceSink implements StreamSink<Digest> {
   async finish(): Promise<AudienceReading> {
     const index = (this.index ??= await this.settle(await this.input.members));
     const { differ } = this;
-    return { index, newKeys: SortedKeys.from(differ.newKeys), samples: differ.samples, early: this.early, settledFromDigest: differ.settledFromDigest };
+    const { consent } = differ;
+    // A new number planned from one row and revoked by a later event of another is not added after all.
+    const newKeys = differ.newKeys.filter((key) => !consent.revoked(key));
+    this.input.counts.planned.new -= differ.newKeys.length - newKeys.length;
+    const samples = { new: differ.samples.new.filter((p) => !consent.revoked(Number(p))), update: differ.samples.update };
+    return { index, newKeys: SortedKeys.from(newKeys), samples, early: this.early, settledFromDigest: differ.settledFromDigest, consent };
   }
 
   /** Count an audience record; the index, settling the early records as soon as it is there. */

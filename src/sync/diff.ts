@@ -9,6 +9,7 @@ import type { RejectReason } from '../contact/coerce.js';
 import { digestRecord, type Digest } from '../contact/digest.js';
 import { fingerprint } from '../contact/fingerprint.js';
 import { isDeletedInSource, mapRecord, recordValue, type FieldPlan } from '../contact/fields.js';
+import { ConsentLedger, recordConsent, type RecordConsent } from '../contact/consent.js';
 import type { Numbered, RecordMessage, SingerMessage } from '../singer/messages.js';
 import type { MemberIndex } from '../tables/member-index.js';
 import type { SortedKeys } from '../tables/keys.js';
@@ -24,6 +25,8 @@ export interface DiffContext {
   spool: WriteSpool;
   rejects: RejectSink;
   counts: SyncCounts;
+  /** require_consent: a new number is added only when its consent is granted. */
+  requireConsent?: boolean;
 }
 
 /** A line read again because its digest said it was an audience record: it must be one. */
@@ -39,6 +42,8 @@ export class RecordDiff {
   readonly newKeys: number[] = [];
   readonly samples = { new: [] as string[], update: [] as string[] };
   settledFromDigest = 0;
+  /** The standing consent event of each phone that carried one: resolved once the whole input is read. */
+  readonly consent = new ConsentLedger();
 
   constructor(private readonly input: DiffContext) {}
 
@@ -58,6 +63,8 @@ export class RecordDiff {
     if (this.input.plan.managedFieldId !== undefined && index.managed[at] === 0) return false;
     index.seen[at] = 1;
     this.input.counts.add('unchanged');
+    // A digest is only taken of a record whose consent is unknown (digest.ts).
+    if (this.input.plan.consent) this.input.counts.consent.unknown++;
     this.settledFromDigest++;
     return true;
   }
@@ -80,7 +87,16 @@ export class RecordDiff {
     const key = Number(r.phone);
     const member = index.find(key);
     if (member >= 0) return this.diffMember(msg, index, member);
-    if (this.newPhones.has(key)) return this.reject(msg, 'duplicate', plan.phoneProperty, 'the phone appears earlier in the audience');
+    const consent = this.readConsent(msg, key);
+    if (!consent.ok) return this.reject(msg, consent.reason, consent.field, consent.detail);
+    if (this.newPhones.has(key)) return this.reject(msg, 'duplicate', plan.phoneProperty, DUPLICATE);
+    // Revoked: never added (revocations.ts honours it at the sender code). Neither this row nor one without consent
+    // takes the phone: a later row of it whose consent stands may add it.
+    if (consent.state === 'revoked') return;
+    if (this.input.requireConsent && consent.state !== 'granted') {
+      counts.consent.refused_new++;
+      return this.reject(msg, 'no_consent', plan.consent?.property ?? 'consent', 'require_consent is set and this new number carries no granted consent');
+    }
     this.newPhones.add(key);
     const unfit = untextable(r.phone, phone);
     if (unfit) return this.reject(msg, unfit.reason, plan.phoneProperty, unfit.detail);
@@ -100,10 +116,15 @@ export class RecordDiff {
   /** A record that identifies the member at `at`: the member is in the audience from here on, whatever follows. */
   private async diffMember(msg: Numbered<RecordMessage>, index: MemberIndex, at: number): Promise<void> {
     const { plan, counts } = this.input;
-    if (index.seen[at] === 1) return this.reject(msg, 'duplicate', plan.phoneProperty, 'the phone appears earlier in the audience');
+    const consent = this.readConsent(msg, index.keys[at] as number);
+    if (index.seen[at] === 1) return this.reject(msg, 'duplicate', plan.phoneProperty, DUPLICATE);
     index.seen[at] = 1;
     // In the managed scope, an audience member is this tool's to manage from now on, whatever else its record says.
     if (plan.managedFieldId !== undefined && index.managed[at] === 0) await this.input.spool.add({ kind: 'mark', phone: index.phoneAt(at), line: msg.line });
+    if (!consent.ok) {
+      counts.removal.kept_rejected_record++;
+      return this.reject(msg, consent.reason, consent.field, `${consent.detail} (the member stays on the list, unchanged)`);
+    }
     const mapped = mapRecord(plan, msg.record);
     if (!mapped.ok) {
       // A present member is never removed: only its update is rejected.
@@ -124,10 +145,27 @@ export class RecordDiff {
     await this.input.spool.add({ kind: 'update', phone: memberPhone, line: msg.line, file: msg.file, values, system, custom });
   }
 
+  /**
+   * The record's consent, its event noted against the phone's key (a duplicate row's event counts too: rows for one
+   * phone resolve by the latest event). Unknown, when the schema declares no consent property.
+   */
+  private readConsent(msg: Numbered<RecordMessage>, key: number): RecordConsent {
+    const props = this.input.plan.consent;
+    if (!props) return UNKNOWN;
+    const c = recordConsent(recordValue(msg.record, props.property), recordValue(msg.record, props.timeProperty), props);
+    if (c.ok && c.event) this.consent.note(key, c.event);
+    if (c.ok && c.state === 'unknown') this.input.counts.consent.unknown++;
+    return c;
+  }
+
   private reject(msg: Numbered<RecordMessage>, reason: RejectReason, field: string, detail: string): void {
     this.input.rejects.add({ line: msg.line, file: msg.file, reason, field, detail, record: msg.record });
   }
 }
+
+const UNKNOWN: RecordConsent = { ok: true, state: 'unknown' };
+// A consent value on a duplicate row is weighed all the same (readConsent notes it before this reject).
+const DUPLICATE = 'the phone appears earlier in the audience';
 
 /** The member the first candidate key that is one names, or -1. */
 function findMember(index: MemberIndex, keys: readonly number[]): number {

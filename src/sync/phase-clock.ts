@@ -8,7 +8,7 @@ import type { Metrics } from '../singer/metrics.js';
 import type { SyncCounts } from '../report/counts.js';
 import { noProgress, type Measure, type ProgressSink } from '../report/progress.js';
 
-export type Phase = 'prepare' | 'members' | 'audience' | 'updates' | 'unsubscribe' | 'transactional' | 'done';
+export type Phase = 'prepare' | 'members' | 'audience' | 'updates' | 'revocations' | 'unsubscribe' | 'transactional' | 'done';
 
 export class PhaseClock {
   /** The phase in progress (the members are read while the audience is: 'members' until they are all in). */

@@ -6,6 +6,7 @@ import type { FieldPlan } from '../contact/fields.js';
 import type { PhoneList } from '../listrak/sms.js';
 import type { SortedKeys } from '../tables/keys.js';
 import type { Completeness, RemovalPlan } from './removal.js';
+import type { RevocationPlan } from './revocations.js';
 import type { WriteSpool } from './spool.js';
 
 export interface SyncPlan {
@@ -22,6 +23,8 @@ export interface SyncPlan {
   readonly evidence: Completeness;
   /** Who is unsubscribed, or why nobody is (withheld), or why the sync is refused (the guard). */
   readonly removals: RemovalPlan;
+  /** Whose revoked consent is honoured, and how (or why the sync is refused: the opt-out guard). */
+  readonly revocations: RevocationPlan;
   /** A few planned writes (full phones, masked wherever shown). */
   readonly samples: { readonly new: readonly string[]; readonly update: readonly string[] };
   /** The tap's latest state, passed on once the plan is applied. */

@@ -37,6 +37,7 @@ import { PhaseClock } from './phase-clock.js';
 import { frozenPlan, type SyncPlan } from './plan.js';
 import { prepare, type Prepared } from './prepare.js';
 import { completeness, evidenceMode, planRemovals } from './removal.js';
+import { applyRevocations, planRevocations } from './revocations.js';
 import { readSenderKnowledge } from './sender-knowledge.js';
 import { unsubscribeUnseen } from './unsubscribe.js';
 import { Workspace } from './workspace.js';
@@ -228,7 +229,10 @@ class Run {
 
     // 1. prepare
     const prepared = await prepare(api, config, config.phone_list_id);
-    const planInput = { properties: audience.properties, profileFields: prepared.profileFields, includeCustomFields: config.include_custom_fields, managedFieldId: prepared.managedField?.segmentationFieldId };
+    const planInput = {
+      properties: audience.properties, profileFields: prepared.profileFields, includeCustomFields: config.include_custom_fields, managedFieldId: prepared.managedField?.segmentationFieldId,
+      consent: { property: config.consent_property, timeProperty: config.consent_time_property },
+    };
     const fields = buildFieldPlan(planInput);
     if ('error' in fields) throw new InputError(audience.schema.line, fields.error);
     if (fields.unmatched.length) logger.warn(`audience properties with no matching Listrak profile field (ignored): ${fields.unmatched.join(', ')}`);
@@ -261,7 +265,7 @@ class Run {
     // A failed members read stops the audience read at once, with the members' error.
     memberIndex.catch((e: unknown) => spill.abort(e instanceof Error ? e : new Error(String(e))));
 
-    const sink = new AudienceSink({ plan: fields, members: memberIndex, spill, optOuts: prepared.optOuts, phone: prepared.phone, spool, rejects, counts, referenceOnly: !fast });
+    const sink = new AudienceSink({ plan: fields, members: memberIndex, spill, optOuts: prepared.optOuts, phone: prepared.phone, spool, rejects, counts, referenceOnly: !fast, requireConsent: config.require_consent });
     const texts: StreamSink<Digest> = { record: (msg) => spool.add({ kind: 'transactional', line: msg.line, file: msg.file, record: msg.record }) };
     router.use({
       sinks: new Map<string, StreamSink<Digest>>([
@@ -299,6 +303,8 @@ class Run {
     counts.planned.unsubscribe = removals.count;
     counts.removalsWithheld = removals.withheld;
     if (removals.withheld) logger.warn(`removals withheld: ${removals.withheld}`);
+    // Revocations stand on their own evidence: planned whether or not removals are withheld.
+    const revocations = planRevocations(reading.consent, reading.index, prepared.optOuts, config, counts);
     const plan = frozenPlan({
       stream: audience.stream,
       list,
@@ -307,6 +313,7 @@ class Run {
       newKeys: reading.newKeys,
       evidence,
       removals,
+      revocations,
       samples: reading.samples,
       tapState: router.tapState && { value: router.tapState.value },
     });
@@ -320,13 +327,15 @@ class Run {
     this.clock.done(
       'audience',
       `plan: ${fmt(counts.planned.new)} to create or subscribe, ${fmt(counts.planned.changedSystem + counts.planned.changedCustomOnly)} to update, ` +
-        `${fmt(counts.actions.unchanged)} unchanged, ${fmt(counts.planned.unsubscribe)} to unsubscribe, ${fmt(counts.actions.opted_out)} opted out, ${fmt(counts.rejectedTotal())} rejected`,
+        `${fmt(counts.actions.unchanged)} unchanged, ${fmt(counts.planned.unsubscribe)} to unsubscribe, ${fmt(counts.actions.opted_out)} opted out, ${fmt(counts.rejectedTotal())} rejected` +
+        `, ${fmt(plan.revocations.phones.length)} consent revocation(s) to ${plan.revocations.action === 'opt_out' ? 'opt out' : 'unsubscribe'}`,
     );
     logger.info(plan.evidence.complete ? `removals allowed: ${plan.evidence.because}` : `removals would be withheld: ${plan.evidence.missing}; ${plan.evidence.fix}`);
     const samples = [
       ...plan.samples.new.map((p) => `add ${maskPhone(p)}`),
       ...plan.samples.update.map((p) => `update ${maskPhone(p)}`),
       ...take(plan.removals.phones(), 3).map((p) => `unsubscribe ${maskPhone(p)}`),
+      ...plan.revocations.phones.slice(0, 3).map((p) => `${plan.revocations.action === 'opt_out' ? 'opt out' : 'unsubscribe (consent revoked)'} ${maskPhone(p)}`),
     ];
     if (samples.length) logger.info(`samples: ${samples.join(', ')}`);
     const texts = plan.spool.count('transactional');
@@ -334,6 +343,10 @@ class Run {
     if (plan.removals.refused) {
       logger.warn(`the removal guard would stop this sync: ${plan.removals.refused}`);
       throw new GuardError(plan.removals.refused);
+    }
+    if (plan.revocations.refused) {
+      logger.warn(`the opt-out guard would stop this sync: ${plan.revocations.refused}`);
+      throw new GuardError(plan.revocations.refused);
     }
     return { counts, report: this.report(), dryRun: true, plans: [plan] };
   }
@@ -344,6 +357,7 @@ class Run {
     const { counts, clock } = this;
     const { list, spool } = plan;
     if (plan.removals.refused) throw new GuardError(plan.removals.refused);
+    if (plan.revocations.refused) throw new GuardError(plan.revocations.refused);
 
     const importOpts = { maxBytes: config.import_max_bytes, pollIntervalMs: config.import_poll_interval_s * 1000, timeoutMs: config.import_timeout_s * 1000 };
     const importer = new ContactImporter(api, plan.fields, { ...importOpts, runId: this.runId }, () => counts.writes.import++);
@@ -371,6 +385,7 @@ class Run {
       known: knowledge.known,
       adaptive: { createFirst: knowledge.calls > 0, created: 0, found: 0 },
       onHandled: () => handled++,
+      revoked: plan.revocations.revoked,
     };
     const toWrite = spool.count('update') + spool.count('new');
     clock.step('writes', { unit: 'contacts', done: () => handled, planned: () => toWrite });
@@ -393,10 +408,22 @@ class Run {
       logger.info(`updates: import ${id} ended: ${status}`);
     };
     const onPoll = (id: number, status: string) => (polled.last = `import ${id}: ${status}`);
+    const revoking = plan.revocations.phones.length + counts.consent.already_honoured > 0;
     const imports = [...(await importer.finish(onStatus, onPoll)), ...((await marker?.finish(onStatus, onPoll)) ?? [])];
     counts.imports = imports;
     const marked = counts.removal.marked_managed ? `; ${fmt(counts.removal.marked_managed)} contacts marked managed` : '';
-    clock.done('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)${marked}` : 'no custom-field import needed', 'unsubscribe');
+    clock.done('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)${marked}` : 'no custom-field import needed', revoking ? 'revocations' : 'unsubscribe');
+
+    // Revocations (consent withdrawn), before absence: they stand even when removals are withheld. A phase only for
+    // an audience that revokes anyone.
+    if (revoking) {
+      this.checkpoint();
+      const c = counts.consent;
+      clock.step('revocations', { unit: 'numbers', done: () => c.honoured + c.not_on_sender_code + c.refused_by_listrak, planned: () => plan.revocations.phones.length });
+      await applyRevocations(ctx, plan.revocations);
+      const how = plan.revocations.action === 'opt_out' ? 'opted out of the sender code' : 'unsubscribed from the list';
+      clock.done('revocations', `${fmt(c.honoured)} number(s) whose consent was revoked ${how}, ${fmt(c.already_honoured)} already, ${fmt(c.not_on_sender_code)} not on the sender code`, 'unsubscribe');
+    }
 
     // 5. unsubscribe
     this.checkpoint();
@@ -409,6 +436,7 @@ class Run {
     if (textCount) {
       this.checkpoint();
       const { sender, journal } = await openSender(api, config, prepared.region, counts, rejects, logger);
+      sender.honourRevocations(plan.revocations.revoked);
       const onHandled = clock.textsStep(textCount);
       try {
         for await (const items of spool.batches('transactional', config.batch_size)) await sendTexts(sender, items, config.max_concurrency, onHandled);

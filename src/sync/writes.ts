@@ -37,6 +37,8 @@ export interface ApplyContext {
   adaptive: { createFirst: boolean; created: number; found: number };
   /** Called once each planned write is handled, whatever its outcome (progress). */
   onHandled?: () => void;
+  /** Phone keys whose standing consent is revoked (revocations.ts): a new number among them is never added. */
+  revoked?: (key: number) => boolean;
 }
 
 export async function applyWrites(ctx: ApplyContext, spool: WriteSpool): Promise<void> {
@@ -44,7 +46,7 @@ export async function applyWrites(ctx: ApplyContext, spool: WriteSpool): Promise
     await mapConcurrent(batch, ctx.concurrency, (w) => applyUpdate(ctx, w).then(ctx.onHandled));
   }
   for await (const batch of spool.batches('new', ctx.batchSize)) {
-    await mapConcurrent(batch, ctx.concurrency, (w) => addContact(ctx, w).then(ctx.onHandled));
+    await mapConcurrent(batch, ctx.concurrency, (w) => (ctx.revoked?.(Number(w.phone)) ? Promise.resolve() : addContact(ctx, w)).then(ctx.onHandled));
   }
   for await (const batch of spool.batches('mark', ctx.batchSize)) for (const w of batch) await markManaged(ctx, w.phone);
 }

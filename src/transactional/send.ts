@@ -61,8 +61,18 @@ export function recordKey(record: Record<string, unknown>): string {
 export class TransactionalSender {
   private readonly shells = new Map<number, Promise<boolean>>();
   private readonly keysThisRun = new Set<string>();
+  /** Phone keys whose latest consent in the same input is revoked (none for an input of texts only). */
+  private revoked: (key: number) => boolean = () => false;
 
   constructor(private readonly deps: SenderDeps) {}
+
+  /**
+   * The audience's consent, known once it is read (texts that come with an audience are sent after it): a text to
+   * a phone whose standing consent there is revoked is never sent, and its contact never subscribed to send it.
+   */
+  honourRevocations(revoked: (key: number) => boolean): void {
+    this.revoked = revoked;
+  }
 
   /** `line` (and `file`, for a text read from a BATCH file) say where the record came from, for its reject. */
   async send(record: Record<string, unknown>, line: number, file?: string): Promise<void> {
@@ -79,6 +89,7 @@ export class TransactionalSender {
 
     if (this.keysThisRun.has(key)) return reject('duplicate', 'message_key', 'the same message appears earlier in the input');
     this.keysThisRun.add(key);
+    if (this.revoked(Number(phone.phone))) return reject('consent_revoked', 'phone', 'the audience in the same input revokes this number\'s consent');
     const age = checkAge(record.event_time, config.max_text_age);
     if (!age.ok) {
       // A text sent while it was fresh and replayed since (a tap's inclusive bookmark) is reported as sent, not stale.

@@ -1,0 +1,76 @@
+/**
+ * Revocations: the people whose standing consent in the audience is revoked (contact/consent.ts), planned once the
+ * whole input is read and applied in their own phase, after the updates and before the unsubscribes.
+ *
+ * A revocation is positive evidence about one person, unlike absence from the audience: it needs no proof that the
+ * audience is whole, and it is honoured whoever added the person (the managed scope does not limit it). With
+ * on_revoked "opt_out" the number is opted out of the whole sender code (Update Contact with optedOut: true), which
+ * the API cannot undo; "unsubscribe" takes it off this list only. A revocation already in force costs no call, so
+ * a rerun writes nothing. Because an opt-out cannot be taken back, a run whose revocations exceed
+ * max_opt_out_ratio of the list's members is refused whole, before any write.
+ */
+import type { TargetConfig } from '../config/target.js';
+import type { ConsentLedger } from '../contact/consent.js';
+import { isCode, isNotFound, isPerContact } from '../listrak/codes.js';
+import { mapConcurrent } from '../listrak/limiter.js';
+import type { SyncCounts } from '../report/counts.js';
+import { fmt } from '../report/counts.js';
+import type { SortedKeys } from '../tables/keys.js';
+import type { MemberIndex } from '../tables/member-index.js';
+import type { ApplyContext } from './writes.js';
+
+export interface RevocationPlan {
+  readonly action: 'opt_out' | 'unsubscribe';
+  /** The numbers to opt out (or unsubscribe), as Listrak holds them. */
+  readonly phones: readonly string[];
+  /** Whether a phone key's standing consent is revoked: never added, never texted. */
+  readonly revoked: (key: number) => boolean;
+  /** Why the guard refuses the whole sync (exit 4), checked before any write. */
+  readonly refused?: string;
+}
+
+export function planRevocations(
+  ledger: ConsentLedger,
+  index: MemberIndex,
+  optOuts: SortedKeys,
+  config: Pick<TargetConfig, 'on_revoked' | 'max_opt_out_ratio'>,
+  counts: SyncCounts,
+): RevocationPlan {
+  const action = config.on_revoked;
+  const phones: string[] = [];
+  for (const key of ledger.revokedKeys()) {
+    const at = index.find(key);
+    // Opted out of the sender code already; or, unsubscribing, not on this list.
+    if (optOuts.has(key) || (action === 'unsubscribe' && at < 0)) counts.consent.already_honoured++;
+    else phones.push(at >= 0 ? index.phoneAt(at) : String(key));
+  }
+  const members = counts.members;
+  const ratio = members > 0 ? phones.length / members : 0;
+  const verb = action === 'opt_out' ? 'opt out' : 'unsubscribe';
+  const refused =
+    ratio > config.max_opt_out_ratio
+      ? `refusing to ${verb} ${fmt(phones.length)} number(s) whose consent the audience revokes, ${(ratio * 100).toFixed(1)}% of the list's ${fmt(members)} members, ` +
+        `more than max_opt_out_ratio ${config.max_opt_out_ratio} (an opt-out cannot be undone through the API); check the consent column, and if the revocations are real, raise max_opt_out_ratio for this run`
+      : undefined;
+  return { action, phones, revoked: (key) => ledger.revoked(key), refused };
+}
+
+/** The revocations phase: one call a number, at most `ctx.concurrency` in flight. */
+export async function applyRevocations(ctx: ApplyContext, plan: RevocationPlan): Promise<void> {
+  const { api, list, counts } = ctx;
+  await mapConcurrent(plan.phones, ctx.concurrency, async (phone) => {
+    try {
+      if (plan.action === 'opt_out') await api.updateContact({ phoneNumber: phone, optedOut: true });
+      else await api.unsubscribe(phone, list.phoneListId);
+      counts.consent.honoured++;
+    } catch (e) {
+      // Off the list already: what an unsubscribe wants.
+      if (plan.action === 'unsubscribe' && isCode(e, 'ERROR_PHONE_NUMBER_NOT_SUBSCRIBED')) counts.consent.honoured++;
+      // Not on the sender code: nobody to opt out, and the number is never added while its row says revoked.
+      else if (isCode(e, 'ERROR_PHONE_NUMBER_NOT_FOUND') || isNotFound(e)) counts.consent.not_on_sender_code++;
+      // Banned or suspended: Listrak texts it no more either way.
+      else if (isPerContact(e)) counts.consent.refused_by_listrak++;
+      else throw e;
+    }
+  });
+}
