@@ -328,14 +328,15 @@ class Run {
       'audience',
       `plan: ${fmt(counts.planned.new)} to create or subscribe, ${fmt(counts.planned.changedSystem + counts.planned.changedCustomOnly)} to update, ` +
         `${fmt(counts.actions.unchanged)} unchanged, ${fmt(counts.planned.unsubscribe)} to unsubscribe, ${fmt(counts.actions.opted_out)} opted out, ${fmt(counts.rejectedTotal())} rejected` +
-        `, ${fmt(plan.revocations.phones.length)} consent revocation(s) to ${plan.revocations.action === 'opt_out' ? 'opt out' : 'unsubscribe'}`,
+        `, ${fmt(plan.revocations.members.length)} member(s) whose consent is revoked to ${plan.revocations.action === 'opt_out' ? 'opt out' : 'unsubscribe'}` +
+        (plan.revocations.others.length ? ` (and ${fmt(plan.revocations.others.length)} other revoked number(s) to opt out where the sender code holds them)` : ''),
     );
     logger.info(plan.evidence.complete ? `removals allowed: ${plan.evidence.because}` : `removals would be withheld: ${plan.evidence.missing}; ${plan.evidence.fix}`);
     const samples = [
       ...plan.samples.new.map((p) => `add ${maskPhone(p)}`),
       ...plan.samples.update.map((p) => `update ${maskPhone(p)}`),
       ...take(plan.removals.phones(), 3).map((p) => `unsubscribe ${maskPhone(p)}`),
-      ...plan.revocations.phones.slice(0, 3).map((p) => `${plan.revocations.action === 'opt_out' ? 'opt out' : 'unsubscribe (consent revoked)'} ${maskPhone(p)}`),
+      ...[...plan.revocations.members.slice(0, 3), ...plan.revocations.others.slice(0, 3)].map((p) => `${plan.revocations.action === 'opt_out' ? 'opt out' : 'unsubscribe (consent revoked)'} ${maskPhone(p)}`),
     ];
     if (samples.length) logger.info(`samples: ${samples.join(', ')}`);
     const texts = plan.spool.count('transactional');
@@ -408,7 +409,7 @@ class Run {
       logger.info(`updates: import ${id} ended: ${status}`);
     };
     const onPoll = (id: number, status: string) => (polled.last = `import ${id}: ${status}`);
-    const revoking = plan.revocations.phones.length + counts.consent.already_honoured > 0;
+    const revoking = plan.revocations.members.length + plan.revocations.others.length + counts.consent.already_honoured > 0;
     const imports = [...(await importer.finish(onStatus, onPoll)), ...((await marker?.finish(onStatus, onPoll)) ?? [])];
     counts.imports = imports;
     const marked = counts.removal.marked_managed ? `; ${fmt(counts.removal.marked_managed)} contacts marked managed` : '';
@@ -419,7 +420,8 @@ class Run {
     if (revoking) {
       this.checkpoint();
       const c = counts.consent;
-      clock.step('revocations', { unit: 'numbers', done: () => c.honoured + c.not_on_sender_code + c.refused_by_listrak, planned: () => plan.revocations.phones.length });
+      const already = c.already_honoured;
+      clock.step('revocations', { unit: 'numbers', done: () => c.honoured + c.not_on_sender_code + c.refused_by_listrak + c.already_honoured - already, planned: () => plan.revocations.members.length + plan.revocations.others.length });
       await applyRevocations(ctx, plan.revocations);
       const how = plan.revocations.action === 'opt_out' ? 'opted out of the sender code' : 'unsubscribed from the list';
       clock.done('revocations', `${fmt(c.honoured)} number(s) whose consent was revoked ${how}, ${fmt(c.already_honoured)} already, ${fmt(c.not_on_sender_code)} not on the sender code`, 'unsubscribe');
