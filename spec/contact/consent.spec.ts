@@ -58,6 +58,18 @@ describe('consent times', () => {
     expect(readConsentTime('2026-03-01T12:30:15-0500')).to.equal(Date.UTC(2026, 2, 1, 17, 30, 15));
   });
 
+  it('reads a time without a zone as UTC wherever the machine is', () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(readConsentTime('2026-03-01T12:30')).to.equal(Date.UTC(2026, 2, 1, 12, 30));
+      expect(readConsentTime('2026-03-01')).to.equal(Date.UTC(2026, 2, 1));
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
   it('knows the days of each month, leap years included', () => {
     expect(readConsentTime('2024-02-29')).to.equal(Date.UTC(2024, 1, 29));
     expect(readConsentTime('2000-02-29')).to.equal(Date.UTC(2000, 1, 29));
@@ -115,6 +127,7 @@ describe('the latest consent event wins', () => {
       ['a later revocation', [granted('2026-03-01T00:00Z'), revoked('2026-03-02T00:00Z')], 'revoked'],
       ['an untimed revocation loses to a timed grant', [revoked(), granted('2026-03-01T00:00Z')], 'granted'],
       ['an untimed grant loses to a timed revocation', [granted(), revoked('1999-01-01T00:00Z')], 'revoked'],
+      ['a grant one millisecond later', [revoked('2026-03-01T00:00:00.000Z'), granted('2026-03-01T00:00:00.001Z')], 'granted'],
       ['a tie goes to the revocation', [granted('2026-03-01T00:00Z'), revoked('2026-03-01T00:00Z')], 'revoked'],
       ['two untimed rows: the revocation', [granted(), revoked()], 'revoked'],
       ['before 1970 still orders', [revoked('1960-01-01T00:00Z'), granted('1965-01-01T00:00Z')], 'granted'],

@@ -18,7 +18,7 @@ const SCHEMA = {
   key_properties: ['phone'],
   schema: {
     type: 'object',
-    properties: Object.fromEntries(['phone', 'email', 'first_name', 'last_name', 'birthday', 'zip', 'favorite_store', 'loyalty_points', 'vip', 'last_order_date', '_sdc_deleted_at'].map((p) => [p, {}])),
+    properties: Object.fromEntries(['phone', 'email', 'first_name', 'last_name', 'birthday', 'zip', 'favorite_store', 'loyalty_points', 'vip', 'last_order_date', '_sdc_deleted_at', 'sms_consent', 'sms_consent_at'].map((p) => [p, {}])),
   },
 };
 
@@ -45,6 +45,19 @@ const VALUES: Record<string, unknown[]> = {
   vip: [true, false, 'yes', ' no ', null, 'maybe'],
   last_order_date: ['2026-01-31', '1/31/2026', null, '2026-02-30'],
 };
+
+/** Consent as warehouses write it: granted, revoked, unknown and unreadable; times present, absent and bad. */
+const CONSENT: Record<string, unknown[]> = {
+  sms_consent: [true, false, 'yes', 'STOP', ' opted_out ', 'Granted', 1, 0, null, '', '  ', 'maybe'],
+  sms_consent_at: ['2026-03-01T00:00:00Z', '2026-03-02', '2026-03-01 00:00:00', null, '', 'last week'],
+};
+
+/** Now and then a consent value, with or without a time. */
+function withConsent(r: Random, row: Row, chance: number): Row {
+  if (r.chance(chance)) row.sms_consent = r.pick(CONSENT.sms_consent as unknown[]);
+  if (r.chance(chance)) row.sms_consent_at = r.pick(CONSENT.sms_consent_at as unknown[]);
+  return row;
+}
 
 /** A record with the member's own values: unchanged, however its phone is written. */
 function sameAs(c: SeedContact): Row {
@@ -75,6 +88,8 @@ interface Scenario {
   input: string;
   /** removal_scope "managed" (then some members carry the managed field), or the list scope. */
   managedScope: boolean;
+  /** require_consent: new numbers only with granted consent. */
+  requireConsent: boolean;
 }
 
 const MANAGED_FIELD = 39;
@@ -82,6 +97,7 @@ const MANAGED_FIELD = 39;
 function scenario(seed: number, ending: Ending = 'final_state'): Scenario {
   const r = new Random(seed);
   const managedScope = seed % 2 === 0;
+  const requireConsent = seed % 3 === 0;
   const members: SeedContact[] = [];
   const rows: Row[] = [];
   const pick = (key: string) => r.pick(VALUES[key] ?? [null]);
@@ -109,11 +125,12 @@ function scenario(seed: number, ending: Ending = 'final_state'): Scenario {
     row.phone = written(r, d);
     for (const key of Object.keys(VALUES)) if (r.chance(0.15)) row[key] = pick(key);
     if (r.chance(0.04)) row._sdc_deleted_at = '2026-11-27T00:00:00Z';
-    rows.push(row);
-    if (r.chance(0.04)) rows.push({ ...row, phone: written(r, d) });
+    rows.push(withConsent(r, row, 0.3));
+    // Rows for one phone that disagree about consent: the latest event must win either way.
+    if (r.chance(0.06)) rows.push(withConsent(r, { ...row, phone: written(r, d) }, 0.7));
   }
   // People to add, and numbers that must never be added.
-  for (let i = 0; i < 40; i++) rows.push({ phone: written(r, national(r, 5000 + i)), first_name: pick('first_name') });
+  for (let i = 0; i < 40; i++) rows.push(withConsent(r, { phone: written(r, national(r, 5000 + i)), first_name: pick('first_name') }, 0.5));
   for (const p of ['+49 151 23456789', '+44 7700 900123', '+1 800 555 0123', '911', '', null, 'call me']) rows.push({ phone: p });
   // Shuffle, so early digests, late records and duplicates mix.
   for (let i = rows.length - 1; i > 0; i--) {
@@ -133,7 +150,7 @@ function scenario(seed: number, ending: Ending = 'final_state'): Scenario {
           ? [schema, ...records.slice(0, middle), state, ...records.slice(middle)]
           : [schema, ...records, ...(ending === 'partial_line' ? [] : [state])];
   const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
-  return { members, managedScope, input: ending === 'partial_line' ? text + JSON.stringify(records[0]).slice(0, 30) : text };
+  return { members, managedScope, requireConsent, input: ending === 'partial_line' ? text + JSON.stringify(records[0]).slice(0, 30) : text };
 }
 
 /** Everything a sync's outcome is made of, in a form two runs can be compared by. */
@@ -173,7 +190,8 @@ describe('fast path against the reference path, whole syncs', function () {
         const sandbox = await sandboxWith(seedData, { latencyMs: 15 });
         try {
           const scope = s.managedScope ? { removal_scope: 'managed', managed_field: 'Managed' } : {};
-          const run = await runTarget(sandbox, s.input, { page_size: 10, max_unsubscribe_ratio: 1, ...scope }, { fastPath, chunkChars: 4096 });
+          const consent = { max_opt_out_ratio: 1, require_consent: s.requireConsent };
+          const run = await runTarget(sandbox, s.input, { page_size: 10, max_unsubscribe_ratio: 1, ...scope, ...consent }, { fastPath, chunkChars: 4096 });
           results.push(outcome(sandbox, run));
           if (fastPath) early = Number(/audience: (\d+) record\(s\) read while the members were/.exec(run.log.join('\n'))?.[1] ?? 0);
         } finally {
@@ -190,6 +208,11 @@ describe('fast path against the reference path, whole syncs', function () {
       expect(reference?.writes.some((w) => w.startsWith('create') || w.startsWith('subscribe'))).to.equal(true);
       expect(reference?.rejects.length).to.be.greaterThan(5);
       expect((reference?.counts as unknown as { unchanged: number }).unchanged).to.be.greaterThan(10);
+      // Consent in every form: revocations honoured, unreadable values rejected, records of unknown consent.
+      const consent = (reference?.counts as unknown as { consent: Record<string, number> }).consent;
+      expect(consent.honoured, 'revocations honoured').to.be.greaterThan(0);
+      expect(consent.unknown, 'records of unknown consent').to.be.greaterThan(50);
+      expect(reference?.rejects.some((x) => x.endsWith('bad_consent sms_consent'))).to.equal(true);
     });
   }
 });

@@ -51,11 +51,11 @@ export function readConsentTime(v: unknown): number | undefined {
   if (text === '') return undefined;
   const m = DATE_TIME.exec(text);
   if (!m) return NaN;
-  const zone = m[3] ? m[3].toUpperCase().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : 'Z';
   // Date.parse rolls 2026-02-30 over into March: a day its month lacks makes no date.
   const [y, mo, d] = (m[1] as string).split('-').map(Number) as [number, number, number];
   if (d > daysIn(y, mo)) return NaN;
-  return Date.parse(`${m[1]}T${m[2] ?? '00:00'}${zone}`);
+  // Date.parse reads a zone as Z, z, +hh:mm or +hhmm; without one it would take the machine's local time.
+  return Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`);
 }
 
 function daysIn(y: number, month: number): number {
@@ -103,6 +103,7 @@ export class ConsentLedger {
   note(key: number, e: ConsentEvent): void {
     const rank = eventRank(e);
     const held = this.ranks.get(key);
+    // Stryker disable next-line EqualityOperator: equivalent, an equal rank is the same event
     if (held === undefined || rank > held) this.ranks.set(key, rank);
   }
 
