@@ -88,11 +88,11 @@ describe('target-listrak-sms --check', function () {
     expect(first(res, 'transactional list')?.text).to.equal('2003 "Other" is active, single opt-in; message shells: 77 "Order confirmation"');
   });
 
-  it("reports the profile fields the catalog's audience schema would manage: found, type, enabled", async () => {
+  it("reports the profile fields the catalog's audience schema would mirror: found, type, enabled", async () => {
     const res = await check({}, { catalog: CATALOG });
     expect(res.code, res.stdout).to.equal(0);
     const fields = checks(res).get('profile fields') ?? [];
-    expect(fields[0]).to.deep.equal({ status: 'ok', text: 'stream "audience" manages Favorite Store (Text, max 20) <- favorite_store; Loyalty Points (Number) <- loyalty_points; Last Order Date (Date) <- last_order_date' });
+    expect(fields[0]).to.deep.equal({ status: 'ok', text: 'stream "audience" mirrors Favorite Store (Text, max 20) <- favorite_store; Loyalty Points (Number) <- loyalty_points; Last Order Date (Date) <- last_order_date' });
     expect(fields.slice(1)).to.deep.equal([
       { status: 'warn', text: 'shoe_size matches no profile field; the sync ignores it (add the field in Listrak, or drop the property)' },
       { status: 'warn', text: 'old_field matches a disabled profile field; the sync ignores it (enable the field in Listrak)' },

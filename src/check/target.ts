@@ -1,7 +1,7 @@
 /**
  * `target-listrak-sms --check`: everything a sync relies on, verified without writing anything to Listrak.
  * Files first (no call needed), then the token, the sender code, the list, the profile fields the catalog's
- * audience schema would manage, and the transactional list with its message shells when configured.
+ * audience schema would mirror, and the transactional list with its message shells when configured.
  */
 import { z } from 'zod';
 import { readJsonFile, type TargetConfig } from '../config/target.js';
@@ -17,7 +17,7 @@ import { shownUrl } from '../listrak/http.js';
 import type { PhoneList, ProfileField } from '../listrak/sms.js';
 import { CheckList, CheckProblem } from './checks.js';
 
-/** The catalog shipped with the target: its audience stream declares the managed fields. */
+/** The catalog shipped with the target: its audience stream declares the mirrored fields. */
 export const PACKAGED_CATALOG = new URL('../../../catalog.json', import.meta.url);
 
 const catalogSchema = z
@@ -175,7 +175,7 @@ async function checkProfileFields(checks: CheckList, config: TargetConfig, field
     if (!config.include_custom_fields) return `not managed (include_custom_fields is false); stream "${stream}"`;
     if (plan.custom.length === 0) return `stream "${stream}" declares no property matching a profile field: only system fields are managed`;
     const managed = plan.custom.map(({ property, field }) => `${field.segmentationFieldName} (${field.dataType}${field.maxLength ? `, max ${field.maxLength}` : ''}) <- ${property}`);
-    return `stream "${stream}" manages ${managed.join('; ')}`;
+    return `stream "${stream}" mirrors ${managed.join('; ')}`;
   });
   if (!ok || !plan || 'error' in plan) return;
   const one = (list: string[]) => list.length === 1;

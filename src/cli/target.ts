@@ -34,7 +34,7 @@ Options:
 ${TARGET_OPTIONS_HELP}
   --dry-run           read everything, write nothing, print the plan
   --check             check the config against Listrak, one line per check, and stop (writes nothing)
-  --catalog FILE      with --check: the catalog whose audience schema decides the managed fields
+  --catalog FILE      with --check: the catalog whose audience schema decides the mirrored fields
                       (default: the packaged catalog.json)
   --debug             debug logging, and the stack trace of a failure
   --sandbox SEED      run against an embedded Listrak sandbox seeded from SEED (a demo; --config optional)

@@ -147,7 +147,3 @@ export function readJsonFile(path: string, what: string): unknown {
     throw new ConfigError(`${what} ${path} is not valid JSON: ${(e as Error).message}`);
   }
 }
-
-export function loadTargetConfig(path: string): TargetConfig {
-  return parseTargetConfig(readJsonFile(path, 'config file'));
-}

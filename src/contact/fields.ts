@@ -1,7 +1,7 @@
 /**
  * Which record properties the sync manages, and how a record becomes a Listrak contact.
  *
- * The audience stream's SCHEMA decides the managed fields: the five system fields it declares, plus each other
+ * The audience stream's SCHEMA decides the mirrored fields (the ones the sync writes): the five system fields it declares, plus each other
  * property that matches a profile field name (case, spaces and punctuation ignored). A managed field missing from a
  * record counts as empty, since the record is the truth for the fields its schema declares; a field the schema does
  * not declare is never touched.

@@ -13,7 +13,7 @@ export class SyncCounts {
   readonly writes = { new: 0, update: 0, unsubscribe: 0, import: 0 };
   /**
    * Reads made to add new contacts: per-contact lookups, and pages of the sender code's other lists read to spare
-   * them (sender-knowledge.ts). With writes.new, all a new contact costs.
+   * them (known-numbers.ts). With writes.new, all a new contact costs.
    */
   readonly readsForNew = { lookups: 0, list_pages: 0 };
   /** Transactional sends. */

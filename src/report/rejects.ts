@@ -1,7 +1,7 @@
 /**
  * Rejected records are never silently dropped: each is counted by reason and written, whole, with its input line
  * and the reason, to the rejects file (JSONL), so it can be fixed and replayed. The file is data, not a log, so the
- * record keeps its phone; the logs only ever show masked samples, and the file is private (mode 0600).
+ * record keeps its phone; the logs never show one in full, and the file is private (mode 0600).
  *
  * While the run goes on, rejections are kept in a private temporary file (unlinked at once, see private-file.ts):
  * a run that fails, or is killed outright, leaves the previous run's rejects as they were and nothing of its own.
@@ -39,8 +39,6 @@ export class RejectSink {
   /** The private file the rejections go to while the run lasts. */
   private fd?: number;
   private written = 0;
-  /** A few rejections kept for the log (masked when printed). */
-  readonly samples: Rejection[] = [];
 
   constructor(
     private readonly path: string | undefined,
@@ -53,7 +51,6 @@ export class RejectSink {
 
   add(r: Rejection) {
     this.counts.reject(r.reason);
-    if (this.samples.length < 5) this.samples.push(r);
     if (!this.out) return;
     this.out.write(JSON.stringify(r) + '\n');
     this.written++;

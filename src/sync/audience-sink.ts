@@ -25,14 +25,14 @@ export interface AudienceSinkInput extends DiffContext {
   members: Promise<MemberIndex>;
   /** The input's copy, for records met before the index was known. */
   spill: InputSpill;
-  /** The reference path only: every record waits for the member index and is diffed in full (no digests). */
-  referenceOnly?: boolean;
+  /** false: the reference path only, where every record waits for the member index and is diffed in full. */
+  fastPath: boolean;
 }
 
 /** What reading the audience found, for the plan. */
 export interface AudienceReading {
   index: MemberIndex;
-  /** The phones planned as new (created or subscribed), as keys: what sender-knowledge.ts looks for. */
+  /** The phones planned as new (created or subscribed), as keys: what known-numbers.ts looks for. */
   newKeys: SortedKeys;
   /** Samples of planned writes (full phones, masked where shown), for the dry run. */
   samples: { new: string[]; update: string[] };
@@ -86,7 +86,7 @@ export class AudienceSink implements StreamSink<Digest> {
   private async counted(): Promise<MemberIndex | undefined> {
     this.input.counts.records++;
     const { input } = this;
-    if (!this.index && (input.referenceOnly || this.delivered || input.spill.bytes > MAX_SPILL_BYTES)) this.index = await this.settle(this.delivered ?? (await input.members));
+    if (!this.index && (!input.fastPath || this.delivered || input.spill.bytes > MAX_SPILL_BYTES)) this.index = await this.settle(this.delivered ?? (await input.members));
     return this.index;
   }
 

@@ -19,7 +19,7 @@ import { buildFieldPlan } from '../contact/fields.js';
 import { FIELD_TYPES } from '../contact/types.js';
 import { digestBlocks } from '../fast/block-digester.js';
 import { routeDigestedInput } from '../fast/digested-input.js';
-import { MembersParser } from '../fast/members-parser.js';
+import { MembersThread } from '../fast/members-thread.js';
 import { readInputHead, type AudienceHead, type InputHead } from '../singer/head.js';
 import { prepareSenderCode } from '../listrak/account.js';
 import { Metrics } from '../singer/metrics.js';
@@ -29,7 +29,7 @@ import { openSender, sendTexts, StreamedTexts } from '../transactional/phase.js'
 import { RejectSink, rejectsPath } from '../report/rejects.js';
 import { fmt, formatReport, SyncCounts } from '../report/counts.js';
 import type { ProgressSink } from '../report/progress.js';
-import { AudienceSink } from './audience-sink.js';
+import { AudienceSink, type AudienceReading } from './audience-sink.js';
 import { runFailure } from './failure.js';
 import { ContactImporter } from './imports.js';
 import { readMembers } from './members.js';
@@ -37,7 +37,7 @@ import { PhaseClock } from './phase-clock.js';
 import { frozenPlan, type SyncPlan } from './plan.js';
 import { prepare, type Prepared } from './prepare.js';
 import { completeness, evidenceMode, planRemovals } from './removal.js';
-import { readSenderKnowledge } from './sender-knowledge.js';
+import { readKnownNumbers } from './known-numbers.js';
 import { unsubscribeUnseen } from './unsubscribe.js';
 import { Workspace } from './workspace.js';
 import { applyWrites, type ApplyContext } from './writes.js';
@@ -71,7 +71,11 @@ export interface SyncResult {
   dryRun: boolean;
   /** The plan of each list synced (none for an input of texts only). */
   plans: SyncPlan[];
+  /** How each list's audience was read: records met before the member index, and those settled from a digest. */
+  reading: ReadingFigures[];
 }
+
+export type ReadingFigures = Pick<AudienceReading, 'early' | 'settledFromDigest'>;
 
 export async function runSync(deps: SyncDeps): Promise<SyncResult> {
   const run = new Run(deps);
@@ -136,7 +140,7 @@ class Run {
   }
 
   /** Done: every record is applied, so the tap's latest state is safe to pass on. */
-  private finish(line: string, tapState: { value: unknown } | undefined, plans: SyncPlan[]): SyncResult {
+  private finish(line: string, tapState: { value: unknown } | undefined, plans: SyncPlan[]): Omit<SyncResult, 'reading'> {
     this.checkpoint();
     this.passOn(tapState);
     const report = this.report();
@@ -202,23 +206,23 @@ class Run {
     const t = this.counts.transactional;
     this.clock.done('transactional', `${fmt(t.sent)} sent, ${fmt(t.already_sent)} already sent, ${fmt(t.unknown)} unknown, ${fmt(this.counts.rejectedTotal())} rejected`);
     if (t.unknown > 0) logger.warn(`${fmt(t.unknown)} text(s) have an unknown outcome from an earlier run and were not re-sent (set resend_unknown to send them again)`);
-    return this.finish('transactional texts sent', latest, []);
+    return { ...this.finish('transactional texts sent', latest, []), reading: [] };
   }
 
   private async audience(router: SingerRouter<Digest>, head: InputHead, audience: AudienceHead, work: Workspace, rejects: RejectSink): Promise<SyncResult> {
     // The members' parsing thread starts now, so that it has loaded by the time the first page arrives.
-    const parser = new MembersParser();
+    const parser = new MembersThread();
     try {
-      const { plan, prepared } = await this.planAudience(parser, router, head, audience, work, rejects);
-      if (this.dryRun) return this.printPlan(plan);
-      return await this.applyPlan(plan, prepared, rejects);
+      const { plan, prepared, figures } = await this.planAudience(parser, router, head, audience, work, rejects);
+      const result = this.dryRun ? this.printPlan(plan) : await this.applyPlan(plan, prepared, rejects);
+      return { ...result, reading: [figures] };
     } finally {
       await parser.stop();
     }
   }
 
   /** Phases 1 to 3: prepare, read the members and the audience, and decide. Nothing is written. */
-  private async planAudience(parser: MembersParser, router: SingerRouter<Digest>, head: InputHead, audience: AudienceHead, work: Workspace, rejects: RejectSink): Promise<{ plan: SyncPlan; prepared: Prepared }> {
+  private async planAudience(parser: MembersThread, router: SingerRouter<Digest>, head: InputHead, audience: AudienceHead, work: Workspace, rejects: RejectSink): Promise<{ plan: SyncPlan; prepared: Prepared; figures: ReadingFigures }> {
     const { config, api, logger } = this.deps;
     const { counts, clock } = this;
     const { spool, spill } = work;
@@ -248,7 +252,7 @@ class Run {
     const read = { pages: 0, members: 0 };
     clock.step('members', { unit: 'pages', done: () => read.pages, detail: () => `${fmt(read.members)} members, ${fmt(counts.records)} audience records read` });
     const fast = this.deps.fastPath !== false;
-    const memberIndex = readMembers(parser, api, list.phoneListId, config.page_size, { planInput, region: prepared.region, scan: fast }, members.signal, (n) => {
+    const memberIndex = readMembers(parser, api, list.phoneListId, config.page_size, { planInput, region: prepared.region, fastPath: fast }, members.signal, (n) => {
       read.pages++;
       read.members = n;
       if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
@@ -261,7 +265,7 @@ class Run {
     // A failed members read stops the audience read at once, with the members' error.
     memberIndex.catch((e: unknown) => spill.abort(e instanceof Error ? e : new Error(String(e))));
 
-    const sink = new AudienceSink({ plan: fields, members: memberIndex, spill, optOuts: prepared.optOuts, phone: prepared.phone, spool, rejects, counts, referenceOnly: !fast });
+    const sink = new AudienceSink({ plan: fields, members: memberIndex, spill, optOuts: prepared.optOuts, phone: prepared.phone, spool, rejects, counts, fastPath: fast });
     const texts: StreamSink<Digest> = { record: (msg) => spool.add({ kind: 'transactional', line: msg.line, file: msg.file, record: msg.record }) };
     router.use({
       sinks: new Map<string, StreamSink<Digest>>([
@@ -310,11 +314,11 @@ class Run {
       samples: reading.samples,
       tapState: router.tapState && { value: router.tapState.value },
     });
-    return { plan, prepared };
+    return { plan, prepared, figures: { early: reading.early, settledFromDigest: reading.settledFromDigest } };
   }
 
   /** The dry run: the plan, printed; nothing is written. */
-  private printPlan(plan: SyncPlan): SyncResult {
+  private printPlan(plan: SyncPlan): Omit<SyncResult, 'reading'> {
     const { logger } = this.deps;
     const { counts } = this;
     this.clock.done(
@@ -339,7 +343,7 @@ class Run {
   }
 
   /** Phases 3 (writes) to the end: the plan applied, then the texts that came with the audience. */
-  private async applyPlan(plan: SyncPlan, prepared: Prepared, rejects: RejectSink): Promise<SyncResult> {
+  private async applyPlan(plan: SyncPlan, prepared: Prepared, rejects: RejectSink): Promise<Omit<SyncResult, 'reading'>> {
     const { config, api, logger } = this.deps;
     const { counts, clock } = this;
     const { list, spool } = plan;
@@ -352,9 +356,9 @@ class Run {
     const marker = managed
       ? new ContactImporter(api, { ...plan.fields, system: [], custom: [{ property: '', field: managed, type: FIELD_TYPES.checkbox, maxLength: null }] }, { ...importOpts, runId: `${this.runId}-managed` }, () => counts.writes.import++)
       : undefined;
-    // New phones looked for on the sender code's other lists (sender-knowledge.ts).
+    // New phones looked for on the sender code's other lists (known-numbers.ts).
     clock.step('sender lists');
-    const knowledge = await readSenderKnowledge(api, { listId: list.phoneListId, newKeys: plan.newKeys, plan: plan.fields, region: prepared.region, pageSize: config.page_size });
+    const knowledge = await readKnownNumbers(api, { listId: list.phoneListId, newKeys: plan.newKeys, plan: plan.fields, region: prepared.region, pageSize: config.page_size });
     counts.readsForNew.list_pages = knowledge.calls;
     if (knowledge.calls) logger.info(`audience: ${fmt(knowledge.known.size)} of ${fmt(counts.planned.new)} new phones found on the sender code's other lists (${fmt(knowledge.calls)} reads)`);
     let handled = 0;
