@@ -22,8 +22,28 @@ export const OTHER_LIST = 2003;
 export const STORE_FIELD = 31;
 export const POINTS_FIELD = 32;
 
-/** `formats`: the unchanged list, its audience writing each phone in one of the ways warehouses write them. */
-export type Scenario = 'unchanged' | 'formats' | 'churn';
+/** The second list of the `lists` scenario. */
+export const SECOND_LIST = 2004;
+
+/**
+ * `formats`: the unchanged list, its audience writing each phone in one of the ways warehouses write them.
+ * `lists`: two lists mirrored in one run (`stream_lists`), half of each list's people on the other too.
+ */
+export type Scenario = 'unchanged' | 'formats' | 'churn' | 'lists';
+
+/**
+ * The `lists` scenario over `members` people: list A holds people [0, members), list B [members/2, 3·members/2);
+ * each stream leaves out one member in 20 and adds one new person per 50 members.
+ */
+export const twoLists = {
+  streams: { offer: LIST, control: SECOND_LIST } as Record<string, number>,
+  /** The people each stream's list holds before the run. */
+  range: (stream: 'offer' | 'control', members: number): [number, number] => (stream === 'offer' ? [0, members] : [members / 2, members / 2 + members]),
+  removed: (k: number) => k % 20 === 3,
+  newCount: (members: number) => Math.floor(members / 50),
+  /** New person j of a stream: beyond everyone on either list, distinct per stream. */
+  newPerson: (stream: 'offer' | 'control', members: number, j: number) => 2 * members + (stream === 'offer' ? 0 : members) + j,
+};
 
 export interface Parts {
   area: number;

@@ -3,7 +3,7 @@
  * process on loopback, with generated, deterministic data; figures go to .bench/results.json and a table on stdout.
  *
  *   node dist/bench/run.js            full: 1M unchanged (canonical phones, then phones in seven formats), 1M churn
- *                                     (20 ms latency), scale 100k / 1M / 5M
+ *                                     (20 ms latency), two lists of 100k in one run, scale 100k / 1M / 5M
  *   node dist/bench/run.js --ci       small (20k), for CI: checks the call-count invariants, prints the rest
  */
 import { spawn } from 'node:child_process';
@@ -13,12 +13,12 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WRITE_OPERATIONS } from '../src/sandbox/routes.js';
-import { AUDIENCE_SCHEMA, LIST, SENDER_CODE, audienceRecord, churn, type Scenario } from './data.js';
+import { AUDIENCE_SCHEMA, LIST, SENDER_CODE, audienceRecord, churn, twoLists, type Scenario } from './data.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const work = join(root, '.bench');
 const ci = process.argv.includes('--ci');
-/** `--only unchanged|formats|churn|scale` (or several, comma-separated) runs those parts only. */
+/** `--only unchanged|formats|churn|lists|scale` (or several, comma-separated) runs those parts only. */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]?.split(',') : undefined;
 const membersArg = process.argv.includes('--members') ? Number(process.argv[process.argv.indexOf('--members') + 1]) : undefined;
 
@@ -37,9 +37,28 @@ interface RunFigures {
   calls: Record<string, number>;
   writeCalls: number;
   counts: Record<string, unknown>;
+  /** Each list's counts, when the scenario mirrors several. */
+  lists?: unknown[];
+}
+
+/** The `lists` scenario's input: two streams as the SDK sends them, each closed by its STATE. */
+async function generateTwoLists(members: number): Promise<{ path: string; records: number }> {
+  mkdirSync(work, { recursive: true });
+  const path = join(work, `audience-lists-${members}.jsonl`);
+  const lines: string[] = [];
+  for (const stream of ['offer', 'control'] as const) {
+    lines.push(JSON.stringify({ ...AUDIENCE_SCHEMA, stream }));
+    const [from, to] = twoLists.range(stream, members);
+    for (let k = from; k < to; k++) if (!twoLists.removed(k)) lines.push(JSON.stringify({ type: 'RECORD', stream, record: audienceRecord('lists', k, false) }));
+    for (let j = 0; j < twoLists.newCount(members); j++) lines.push(JSON.stringify({ type: 'RECORD', stream, record: audienceRecord('lists', twoLists.newPerson(stream, members, j), true) }));
+    lines.push(JSON.stringify({ type: 'STATE', value: { bookmarks: { [stream]: { generated: members } } } }));
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+  return { path, records: lines.filter((l) => l.includes('"RECORD"')).length };
 }
 
 async function generateAudience(scenario: Scenario, members: number): Promise<{ path: string; records: number }> {
+  if (scenario === 'lists') return generateTwoLists(members);
   mkdirSync(work, { recursive: true });
   const path = join(work, `audience-${scenario}-${members}.jsonl`);
   const newCount = scenario === 'churn' ? churn.newCount(members) : 0;
@@ -111,7 +130,7 @@ async function runScenario(scenario: Scenario, members: number, opts: { latencyM
         client_id: 'bench',
         client_secret: 'bench-secret',
         sender_code_id: SENDER_CODE,
-        phone_list_id: LIST,
+        ...(scenario === 'lists' ? { stream_lists: twoLists.streams } : { phone_list_id: LIST }),
         auth_url: sandbox.authUrl,
         api_url: sandbox.apiUrl,
         rejects_file: join(work, `rejects-${scenario}-${members}.jsonl`),
@@ -135,8 +154,9 @@ async function runScenario(scenario: Scenario, members: number, opts: { latencyM
     }
     const run = [...syncs].sort((a, b) => a.seconds - b.seconds)[syncs.length >> 1] as (typeof syncs)[number];
     const floorSeconds = median(floors);
-    const states = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { listrak_sms: { counts: Record<string, unknown> } });
+    const states = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { listrak_sms: { counts: Record<string, unknown>; lists?: unknown[] } });
     const counts = states.at(-1)?.listrak_sms.counts ?? {};
+    const lists = states.at(-1)?.listrak_sms.lists;
     const rss = Math.max(...syncs.map((r) => Number(/peak memory \(RSS\)\s+(\d+) MiB/.exec(r.stderr)?.[1] ?? NaN)));
     const calls = await sandbox.calls();
     return {
@@ -152,6 +172,7 @@ async function runScenario(scenario: Scenario, members: number, opts: { latencyM
       calls,
       writeCalls: WRITE_OPERATIONS.reduce((n, op) => n + (calls[op] ?? 0), 0),
       counts,
+      ...(lists ? { lists } : {}),
     };
   } finally {
     await sandbox.stop();
@@ -235,6 +256,30 @@ async function main() {
     { name: 'churn: custom-only changes batched', value: `${c.planned.changedCustomOnly.toLocaleString('en-US')} rows in ${c.write_calls.import} import(s)`, goal: 'imports, not PUTs', ok: c.write_calls.import >= 1 && c.write_calls.import <= 2, invariant: true },
     { name: 'churn: achieved request rate', value: `${Math.round(achieved)} req/s of ${churnRps}`, goal: '≥ 90%', ok: achieved >= 0.9 * churnRps, invariant: false },
   );
+  }
+
+  // 2b. two lists in one run: the call count per list, each exactly what its own churn needs
+  const lists = part('lists') ? await runScenario('lists', Math.max(2_000, Math.round(size / 10)), { latencyMs: 5, rps: churnRps, concurrency: 8 }) : undefined;
+  figures.lists = lists;
+  if (lists) {
+    type ListCounts = { list_id: number; stream: string; counts: { records: number; created: number; unsubscribed: number; unchanged: number; write_calls: Record<string, number> } };
+    const perList = (lists.lists ?? []) as ListCounts[];
+    for (const l of perList) {
+      const [from, to] = twoLists.range(l.stream as 'offer' | 'control', lists.members);
+      let left = 0;
+      for (let k = from; k < to; k++) if (twoLists.removed(k)) left++;
+      const joined = twoLists.newCount(lists.members);
+      const calls = Object.values(l.counts.write_calls).reduce((a, b) => a + b, 0);
+      targets.push({
+        name: `lists: list ${l.list_id} write calls`,
+        value: `${calls.toLocaleString('en-US')} (${l.counts.unsubscribed.toLocaleString('en-US')} unsubscribed, ${l.counts.created.toLocaleString('en-US')} created, ${l.counts.unchanged.toLocaleString('en-US')} unchanged)`,
+        goal: `${(left + joined).toLocaleString('en-US')}: its ${left} leavers and ${joined} joiners, nothing else`,
+        ok: calls === left + joined && l.counts.unsubscribed === left && l.counts.created === joined,
+        invariant: true,
+      });
+    }
+    if (perList.length !== 2) targets.push({ name: 'lists: lists reported', value: String(perList.length), goal: '2', ok: false, invariant: true });
+    targets.push({ name: 'lists: records/s end to end', value: `${lists.recordsPerSecond.toLocaleString('en-US')} (${lists.records.toLocaleString('en-US')} records, ${lists.wallSeconds} s)`, goal: 'reported', ok: true, invariant: false });
   }
 
   // 3. scale

@@ -5,7 +5,7 @@
  */
 import { contactPageJson } from '../src/sandbox/routes.js';
 import { startSandbox } from '../src/sandbox/server.js';
-import { LIST, OTHER_LIST, POINTS_FIELD, SENDER_CODE, STORE_FIELD, canonicalPhone, churn, person, type Scenario } from './data.js';
+import { LIST, OTHER_LIST, POINTS_FIELD, SECOND_LIST, SENDER_CODE, STORE_FIELD, canonicalPhone, churn, person, twoLists, type Scenario } from './data.js';
 
 const members = Number(process.argv[2]);
 const scenario = process.argv[3] as Scenario;
@@ -18,6 +18,7 @@ const sandbox = await startSandbox({
     lists: [
       { phoneListId: LIST, senderCodeId: SENDER_CODE, phoneListName: 'Bench' },
       { phoneListId: OTHER_LIST, senderCodeId: SENDER_CODE, phoneListName: 'Other program' },
+      { phoneListId: SECOND_LIST, senderCodeId: SENDER_CODE, phoneListName: 'Control group' },
     ],
     profileFields: [
       { segmentationFieldId: STORE_FIELD, segmentationFieldName: 'Favorite Store', dataType: 'Text', maxLength: 40 },
@@ -41,7 +42,10 @@ function seed(k: number, lists: number[]) {
   });
 }
 
-for (let i = 0; i < members; i++) seed(i, [LIST]);
+if (scenario === 'lists') {
+  const [, end] = twoLists.range('control', members);
+  for (let i = 0; i < end; i++) seed(i, [...(i < members ? [LIST] : []), ...(i >= members / 2 ? [SECOND_LIST] : [])]);
+} else for (let i = 0; i < members; i++) seed(i, [LIST]);
 if (scenario === 'churn') {
   const n = churn.newCount(members);
   for (let j = 0; j < n; j++) if (churn.knownToSenderCode(j)) seed(members + j, churn.onOtherList(j) ? [OTHER_LIST] : []);

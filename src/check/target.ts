@@ -60,7 +60,8 @@ export function catalogAudience(path: string, config: TargetConfig): AudienceSch
     throw new ConfigError(`--catalog ${path}: not a Singer catalog (${issue ? `${issue.path.join('.') || '(catalog)'}: ${issue.message}` : 'invalid'})`);
   }
   const streams = parsed.data.streams.map((s) => ({ stream: s.stream ?? s.tap_stream_id ?? '', properties: s.schema.properties ?? {}, replication: replicationOf(s) }));
-  return streams.find((s) => (config.audience_stream ? s.stream === config.audience_stream : s.stream !== config.transactional_stream));
+  const lists = config.stream_lists;
+  return streams.find((s) => (lists ? Object.hasOwn(lists, s.stream) : config.audience_stream ? s.stream === config.audience_stream : s.stream !== config.transactional_stream));
 }
 
 export async function checkTarget(config: TargetConfig, client: ListrakClient, catalog: { path: string; audience: AudienceSchema | undefined }, print: (line: string) => void): Promise<number> {
@@ -109,7 +110,14 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
   });
   if (!senderCode) return skipRest(listrak.slice(1), 'needs the sender code');
 
-  if (config.phone_list_id === undefined) checks.skip('list', 'phone_list_id is not set (an audience sync needs it)');
+  if (config.stream_lists) {
+    // Several lists: one line for each mapped stream.
+    for (const [stream, listId] of Object.entries(config.stream_lists)) {
+      await checks.run('list', async () =>
+        listId === null ? `stream "${stream}" -> no list: read and counted, never written` : `stream "${stream}" -> ${describeList(await activeList(api, config, listId, `stream_lists.${stream}`))}`,
+      );
+    }
+  } else if (config.phone_list_id === undefined) checks.skip('list', 'phone_list_id is not set (an audience sync needs it)');
   else await checks.run('list', async () => describeList(await activeList(api, config, config.phone_list_id as number, 'phone_list_id')));
 
   await checkProfileFields(checks, config, fields, catalog);
@@ -170,8 +178,9 @@ async function checkProfileFields(checks: CheckList, config: TargetConfig, field
   const { stream, properties } = catalog.audience;
   let plan: ReturnType<typeof buildFieldPlan> | undefined;
   const ok = await checks.run(name, () => {
-    plan = buildFieldPlan({ properties: Object.keys(properties), profileFields: fields, includeCustomFields: config.include_custom_fields });
-    if ('error' in plan) throw new CheckProblem(`stream "${stream}" in ${catalog.path}: ${plan.error}`, EXIT.config);
+    const renamed = config.group_property && config.group_field ? { property: config.group_property, field: config.group_field } : undefined;
+    plan = buildFieldPlan({ properties: Object.keys(properties), profileFields: fields, includeCustomFields: config.include_custom_fields, renamed });
+    if ('error' in plan) throw new CheckProblem(plan.setting ? `${plan.setting}: ${plan.error}` : `stream "${stream}" in ${catalog.path}: ${plan.error}`, EXIT.config);
     if (!config.include_custom_fields) return `not managed (include_custom_fields is false); stream "${stream}"`;
     if (plan.custom.length === 0) return `stream "${stream}" declares no property matching a profile field: only system fields are managed`;
     const managed = plan.custom.map(({ property, field }) => `${field.segmentationFieldName} (${field.dataType}${field.maxLength ? `, max ${field.maxLength}` : ''}) <- ${property}`);

@@ -75,6 +75,15 @@ export const targetConfigSchema = z
     require_final_state: z.boolean().optional().describe('Deprecated: use removal_evidence (false is read as "end_of_input", true as "final_message")'),
     rejects_file: z.string().min(1).default('listrak-rejects.jsonl').describe('Where rejected records go (JSONL: line, reason, field, detail, record); a dry run writes <rejects_file>.dry-run'),
     audience_stream: z.string().min(1).optional().describe('The stream whose records are the audience; default: the first stream the input declares'),
+    stream_lists: z
+      .record(z.string().min(1), positiveInt().nullable())
+      .optional()
+      .describe(
+        'Several audiences in one run: a map from audience stream to the SMS list it mirrors (each a complete mirror of its own list, with its own removal evidence, guard and report), ' +
+          'or to null for a stream read and counted but never written (a control group). Replaces audience_stream and phone_list_id; a stream of the input that is neither mapped nor texts stops the run',
+      ),
+    group_property: z.string().min(1).optional().describe('A record property holding the contact\'s treatment group (e.g. treatment); written to group_field'),
+    group_field: z.string().min(1).optional().describe('Name of the Text profile field that keeps each contact\'s group (with group_property); a rerun writes only changed groups'),
     batch_size: positiveInt(100_000).default(5000).describe('Planned writes handled per batch'),
     page_size: positiveInt(5000).default(5000).describe("Members read per page (Listrak's maximum is 5000)"),
     max_requests_per_second: z.number().positive().default(10).describe('Client-side rate limit shared by every phase'),
@@ -110,6 +119,16 @@ export const targetConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.stream_lists !== undefined) {
+      for (const key of ['phone_list_id', 'audience_stream'] as const) {
+        if (c[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'not with stream_lists, which names every audience stream and its list' });
+      }
+      if (Object.keys(c.stream_lists).length === 0) ctx.addIssue({ code: 'custom', path: ['stream_lists'], message: 'maps no stream to a list' });
+      if (c.transactional_stream in c.stream_lists) ctx.addIssue({ code: 'custom', path: ['stream_lists'], message: `"${c.transactional_stream}" is the transactional stream, not an audience` });
+    }
+    if ((c.group_property === undefined) !== (c.group_field === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [c.group_property === undefined ? 'group_property' : 'group_field'], message: 'group_property and group_field go together' });
+    }
     if (c.removal_scope === 'managed' && c.managed_field === undefined) {
       ctx.addIssue({ code: 'custom', path: ['managed_field'], message: 'required with removal_scope "managed": the name of a Checkbox profile field that marks the contacts this tool manages' });
     }

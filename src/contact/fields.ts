@@ -72,9 +72,12 @@ export interface PlanInput {
   profileFields: ProfileField[];
   includeCustomFields: boolean;
   managedFieldId?: number;
+  /** A property written to the profile field of another name (`group_property` → `group_field`). */
+  renamed?: { property: string; field: string };
 }
 
-export function buildFieldPlan({ properties, profileFields, includeCustomFields, managedFieldId }: PlanInput): FieldPlan | { error: string } {
+/** A field plan, or why there is none (`setting`: the setting at fault, when it is one rather than the schema). */
+export function buildFieldPlan({ properties, profileFields, includeCustomFields, managedFieldId, renamed }: PlanInput): FieldPlan | { error: string; setting?: string } {
   const byName = new Map<string, ProfileField>();
   for (const f of profileFields) byName.set(normalizeName(f.segmentationFieldName), f);
   let phoneProperty: string | undefined;
@@ -86,6 +89,17 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields,
   const taken = new Set<string>();
   for (const property of properties) {
     if (isSingerMetadata(property)) continue;
+    if (renamed?.property === property) {
+      const field = byName.get(normalizeName(renamed.field));
+      const disabled = field?.statusFlag !== undefined && !/^active$/i.test(field.statusFlag);
+      if (!field || !/^text$/i.test(field.dataType) || disabled) {
+        const what = !field ? 'there is none' : disabled ? `it is ${field.statusFlag}` : `it is ${field.dataType}`;
+        return { error: `"${renamed.field}" must be an enabled Text profile field (${what})`, setting: 'group_field' };
+      }
+      taken.add(`#${field.segmentationFieldId}`);
+      custom.push({ property, field, type: profileFieldType(field.dataType), maxLength: field.maxLength });
+      continue;
+    }
     const n = normalizeName(property);
     if (PHONE_ALIASES.includes(n)) {
       if (!phoneProperty || n === 'phone') phoneProperty = property;

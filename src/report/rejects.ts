@@ -34,7 +34,12 @@ export function rejectsPath(path: string, dryRun: boolean): string {
   return dryRun ? `${path}.dry-run` : path;
 }
 
-export class RejectSink {
+/** Where a rejection is told: the run's rejects file, counted into one tally. */
+export interface Rejects {
+  add(r: Rejection): void;
+}
+
+export class RejectSink implements Rejects {
   private out?: WriteStream;
   /** The private file the rejections go to while the run lasts. */
   private fd?: number;
@@ -50,7 +55,16 @@ export class RejectSink {
   }
 
   add(r: Rejection) {
-    this.counts.reject(r.reason);
+    this.countedIn(this.counts).add(r);
+  }
+
+  /** The same file, each rejection counted in `counts` (one list's tally when a run mirrors several). */
+  countedIn(counts: SyncCounts): Rejects {
+    return { add: (r) => this.write(r, counts) };
+  }
+
+  private write(r: Rejection, counts: SyncCounts) {
+    counts.reject(r.reason);
     if (!this.out) return;
     this.out.write(JSON.stringify(r) + '\n');
     this.written++;

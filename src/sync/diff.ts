@@ -12,7 +12,7 @@ import { isDeletedInSource, mapRecord, recordValue, type FieldPlan } from '../co
 import type { Numbered, RecordMessage, SingerMessage } from '../singer/messages.js';
 import type { MemberIndex } from '../tables/member-index.js';
 import type { SortedKeys } from '../tables/keys.js';
-import type { RejectSink } from '../report/rejects.js';
+import type { Rejects } from '../report/rejects.js';
 import type { SyncCounts } from '../report/counts.js';
 import type { WriteSpool } from './spool.js';
 
@@ -22,7 +22,7 @@ export interface DiffContext {
   optOuts: SortedKeys;
   phone: PhoneContext;
   spool: WriteSpool;
-  rejects: RejectSink;
+  rejects: Rejects;
   counts: SyncCounts;
 }
 

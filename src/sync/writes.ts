@@ -10,7 +10,7 @@ import type { ContactDetails, PhoneList, SmsApi } from '../listrak/sms.js';
 import { fingerprint } from '../contact/fingerprint.js';
 import { contactBody, storedFingerprints, type ContactValues, type FieldPlan } from '../contact/fields.js';
 import type { ContactImporter } from './imports.js';
-import type { RejectSink } from '../report/rejects.js';
+import type { Rejects } from '../report/rejects.js';
 import type { SyncCounts } from '../report/counts.js';
 import type { PlannedWrite, WriteSpool } from './spool.js';
 import type { KnownContact } from './known-numbers.js';
@@ -21,7 +21,7 @@ export interface ApplyContext {
   list: PhoneList;
   plan: FieldPlan;
   counts: SyncCounts;
-  rejects: RejectSink;
+  rejects: Rejects;
   importer: ContactImporter;
   /** Sets the managed field on contacts the sync adds or finds in the audience (removal_scope "managed"). */
   marker?: ContactImporter;

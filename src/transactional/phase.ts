@@ -3,7 +3,7 @@ import type { TargetConfig } from '../config/target.js';
 import { ConfigError } from '../errors.js';
 import { mapConcurrent } from '../listrak/limiter.js';
 import type { SmsApi } from '../listrak/sms.js';
-import type { RejectSink } from '../report/rejects.js';
+import type { Rejects } from '../report/rejects.js';
 import type { SyncCounts } from '../report/counts.js';
 import { activeList } from '../listrak/account.js';
 import type { Numbered, RecordMessage } from '../singer/messages.js';
@@ -20,7 +20,7 @@ export interface TransactionalItem {
 }
 
 /** Called only for an input that carries texts: what the journal cannot promise is said then, to stderr by default. */
-export async function openSender(api: SmsApi, config: TargetConfig, region: string, counts: SyncCounts, rejects: RejectSink, logger: Logger = createLogger()) {
+export async function openSender(api: SmsApi, config: TargetConfig, region: string, counts: SyncCounts, rejects: Rejects, logger: Logger = createLogger()) {
   if (config.transactional_phone_list_id === undefined) {
     throw new ConfigError(`invalid config: transactional_phone_list_id: required when the input has the "${config.transactional_stream}" stream`);
   }

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { TargetConfig } from '../config/target.js';
 import type { RejectReason } from '../contact/coerce.js';
-import type { RejectSink } from '../report/rejects.js';
+import type { Rejects } from '../report/rejects.js';
 import type { SyncCounts } from '../report/counts.js';
 import { ListrakError, StoppedError } from '../errors.js';
 import { isCode, isNotFound, isPerContact, NUMBER_IS } from '../listrak/codes.js';
@@ -28,7 +28,7 @@ export interface SenderDeps {
   region: string;
   journal: Journal;
   counts: SyncCounts;
-  rejects: RejectSink;
+  rejects: Rejects;
 }
 
 /**
