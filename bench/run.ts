@@ -3,7 +3,8 @@
  * process on loopback, with generated, deterministic data; figures go to .bench/results.json and a table on stdout.
  *
  *   node dist/bench/run.js            full: 1M unchanged (canonical phones, then phones in seven formats), 1M churn
- *                                     (20 ms latency), two lists of 100k in one run, scale 100k / 1M / 5M
+ *                                     (20 ms latency), two lists of 100k in one run, the request rate found against
+ *                                     limits of 8/s and 40/s, scale 100k / 1M / 5M
  *   node dist/bench/run.js --ci       small (20k), for CI: checks the call-count invariants, prints the rest
  */
 import { spawn } from 'node:child_process';
@@ -13,12 +14,12 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WRITE_OPERATIONS } from '../src/sandbox/routes.js';
-import { AUDIENCE_SCHEMA, LIST, SENDER_CODE, audienceRecord, churn, twoLists, type Scenario } from './data.js';
+import { AUDIENCE_SCHEMA, LIST, SENDER_CODE, audienceRecord, churn, rateChurn, twoLists, type Scenario } from './data.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const work = join(root, '.bench');
 const ci = process.argv.includes('--ci');
-/** `--only unchanged|formats|churn|lists|scale` (or several, comma-separated) runs those parts only. */
+/** `--only unchanged|formats|churn|lists|rate|scale` (or several, comma-separated) runs those parts only. */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]?.split(',') : undefined;
 const membersArg = process.argv.includes('--members') ? Number(process.argv[process.argv.indexOf('--members') + 1]) : undefined;
 
@@ -61,8 +62,9 @@ async function generateAudience(scenario: Scenario, members: number): Promise<{ 
   if (scenario === 'lists') return generateTwoLists(members);
   mkdirSync(work, { recursive: true });
   const path = join(work, `audience-${scenario}-${members}.jsonl`);
-  const newCount = scenario === 'churn' ? churn.newCount(members) : 0;
-  const records = members - (scenario === 'churn' ? Math.ceil(members / 20) : 0) + newCount;
+  const newCount = scenario === 'churn' ? churn.newCount(members) : scenario === 'rate' ? rateChurn.joiners(members) : 0;
+  const removed = scenario === 'churn' ? Math.ceil(members / 20) : scenario === 'rate' ? Math.ceil(members / 10) : 0;
+  const records = members - removed + newCount;
   if (existsSync(path)) return { path, records };
   const out = createWriteStream(path + '.tmp');
   const write = async (obj: object) => {
@@ -70,8 +72,10 @@ async function generateAudience(scenario: Scenario, members: number): Promise<{ 
   };
   await write(AUDIENCE_SCHEMA);
   for (let i = 0; i < members; i++) {
-    if (!(scenario === 'churn' && churn.removed(i))) await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, i, false) });
+    const leaves = (scenario === 'churn' && churn.removed(i)) || (scenario === 'rate' && rateChurn.removed(i));
+    if (!leaves) await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, i, false) });
     // New people are spread through the audience, one after every 20 members.
+    if (scenario === 'rate' && i < newCount) await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, members + i, true) });
     if (scenario === 'churn' && i % 20 === 19 && (i + 1) / 20 - 1 < newCount) {
       const j = (i + 1) / 20 - 1;
       await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, members + j, true) });
@@ -84,8 +88,8 @@ async function generateAudience(scenario: Scenario, members: number): Promise<{ 
   return { path, records };
 }
 
-async function startSandboxProcess(members: number, scenario: Scenario, latencyMs: number) {
-  const child = spawn(process.execPath, ['--max-old-space-size=20000', '--expose-gc', join(root, 'dist/bench/sandbox-proc.js'), String(members), scenario, String(latencyMs)], {
+async function startSandboxProcess(members: number, scenario: Scenario, latencyMs: number, limit = 0) {
+  const child = spawn(process.execPath, ['--max-old-space-size=20000', '--expose-gc', join(root, 'dist/bench/sandbox-proc.js'), String(members), scenario, String(latencyMs), String(limit)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const first = await new Promise<string>((resolveLine, reject) => {
@@ -118,12 +122,12 @@ function timeChild(args: string[], stdinPath?: string): Promise<{ seconds: numbe
   });
 }
 
-async function runScenario(scenario: Scenario, members: number, opts: { latencyMs: number; rps: number; concurrency: number; repeats?: number }): Promise<RunFigures> {
+async function runScenario(scenario: Scenario, members: number, opts: { latencyMs: number; rps?: number; concurrency?: number; repeats?: number; limit?: number }): Promise<RunFigures> {
   process.stderr.write(`bench: ${scenario} ${members.toLocaleString('en-US')} members: generating…\n`);
   const { path, records } = await generateAudience(scenario, members);
-  const sandbox = await startSandboxProcess(members, scenario, opts.latencyMs);
+  const sandbox = await startSandboxProcess(members, scenario, opts.latencyMs, opts.limit);
   try {
-    const configPath = join(work, `config-${scenario}-${members}.json`);
+    const configPath = join(work, `config-${scenario}-${members}${opts.limit ? `-limit${opts.limit}` : ''}.json`);
     writeFileSync(
       configPath,
       JSON.stringify({
@@ -134,8 +138,9 @@ async function runScenario(scenario: Scenario, members: number, opts: { latencyM
         auth_url: sandbox.authUrl,
         api_url: sandbox.apiUrl,
         rejects_file: join(work, `rejects-${scenario}-${members}.jsonl`),
-        max_requests_per_second: opts.rps,
-        max_concurrency: opts.concurrency,
+        // The scenarios measure the sync at a known rate; the rate scenario measures finding it.
+        ...(opts.rps === undefined ? {} : { max_requests_per_second: opts.rps, adaptive_rate: false }),
+        ...(opts.concurrency === undefined ? {} : { max_concurrency: opts.concurrency }),
         import_poll_interval_s: 0.25,
       }),
     );
@@ -280,6 +285,29 @@ async function main() {
     }
     if (perList.length !== 2) targets.push({ name: 'lists: lists reported', value: String(perList.length), goal: '2', ok: false, invariant: true });
     targets.push({ name: 'lists: records/s end to end', value: `${lists.recordsPerSecond.toLocaleString('en-US')} (${lists.records.toLocaleString('en-US')} records, ${lists.wallSeconds} s)`, goal: 'reported', ok: true, invariant: false });
+  }
+
+  // 2c. the request rate found, against two limits the client is not told (no Retry-After, 50 ms a call)
+  if (part('rate') && !ci) {
+    const rateFigures: Record<string, unknown>[] = [];
+    for (const limit of [8, 40]) {
+      const r = await runScenario('rate', 1_500, { latencyMs: 50, limit });
+      const refused = r.calls.rate_limited ?? 0;
+      const attempts = Object.entries(r.calls).filter(([op]) => op !== 'rate_limited').reduce((n, [, c]) => n + c, 0);
+      const useful = attempts - refused;
+      const ideal = useful / limit;
+      const share = refused / attempts;
+      const expected = 1_500 - Math.ceil(1_500 / 10) + rateChurn.joiners(1_500);
+      const c = r.counts as { members: number; unsubscribed: number; created: number; subscribed: number; updated: number };
+      const endState = c.unsubscribed === Math.ceil(1_500 / 10) && c.created + c.subscribed === rateChurn.joiners(1_500) && c.updated === 150;
+      rateFigures.push({ limit, seconds: r.wallSeconds, idealSeconds: round(ideal), usefulCalls: useful, attempts, refused, counts: c });
+      targets.push(
+        { name: `rate ${limit}/s: time / ideal`, value: `${r.wallSeconds} s, ideal ${round(ideal)} s (${useful} calls ÷ ${limit}/s)`, goal: '≤ 1.25× ideal + 3 s', ok: r.wallSeconds <= 1.25 * ideal + 3, invariant: false },
+        { name: `rate ${limit}/s: refused (429)`, value: `${(share * 100).toFixed(1)}% (${refused} of ${attempts})`, goal: '≤ 3%', ok: share <= 0.03, invariant: false },
+        { name: `rate ${limit}/s: end state`, value: `${c.unsubscribed} unsubscribed, ${c.updated} updated, ${c.created + c.subscribed} added`, goal: `150, 150, ${rateChurn.joiners(1_500)} (${expected} members)`, ok: endState, invariant: true },
+      );
+    }
+    figures.rate = rateFigures;
   }
 
   // 3. scale

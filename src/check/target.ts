@@ -3,6 +3,7 @@
  * Files first (no call needed), then the token, the sender code, the list, the profile fields the catalog's
  * audience schema would mirror, and the transactional list with its message shells when configured.
  */
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, type TargetConfig } from '../config/target.js';
 import { pathProblem, targetPaths } from '../config/paths.js';
@@ -72,7 +73,7 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
     await checks.run(p.key, () => {
       const problem = pathProblem(p.path, p.use);
       if (problem) throw new CheckProblem(problem, EXIT.config);
-      return `${p.path} can be written`;
+      return `${resolve(p.path)} can be written`;
     });
   }
   if (config.transactional_phone_list_id === undefined) checks.skip('journal_path', 'not used: transactional_phone_list_id is not set');

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { durationMs } from './duration.js';
 import { isS3Url } from './s3-url.js';
+import { asMeltanoGaveIt, underProjectRoot } from './meltano.js';
 
 /**
  * A positive whole number: as JSON gives it (Meltano and `--config ENV` both pass numbers as numbers). Never a
@@ -86,7 +87,15 @@ export const targetConfigSchema = z
     group_field: z.string().min(1).optional().describe('Name of the Text profile field that keeps each contact\'s group (with group_property); a rerun writes only changed groups'),
     batch_size: positiveInt(100_000).default(5000).describe('Planned writes handled per batch'),
     page_size: positiveInt(5000).default(5000).describe("Members read per page (Listrak's maximum is 5000)"),
-    max_requests_per_second: z.number().positive().default(10).describe('Client-side rate limit shared by every phase'),
+    max_requests_per_second: z
+      .number()
+      .positive()
+      .default(100)
+      .describe('The highest request rate of every phase together; the rate itself is found from Listrak\'s answers below it (see adaptive_rate)'),
+    adaptive_rate: z
+      .boolean()
+      .default(true)
+      .describe('Find the request rate Listrak allows: start slow, grow while calls succeed, cut back on a 429; false pins the rate at max_requests_per_second (for a contractual limit)'),
     max_concurrency: positiveInt(64).default(4).describe('Requests in flight at most'),
     request_timeout_ms: positiveInt().default(30_000).describe('Timeout of one request, in milliseconds'),
     max_retries: z.number().int().min(0).max(20).default(5).describe('Retries of 429, 5xx and network errors (exponential backoff with jitter, Retry-After honoured)'),
@@ -148,9 +157,10 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 export function parseTargetConfig(raw: unknown): TargetConfig {
-  const parsed = targetConfigSchema.safeParse(raw);
+  const parsed = targetConfigSchema.safeParse(asMeltanoGaveIt(raw, targetConfigSchema));
   if (!parsed.success) throw new ConfigError(`invalid config: ${describeIssues(parsed.error)}`);
-  return parsed.data;
+  const c = parsed.data;
+  return { ...c, rejects_file: underProjectRoot(c.rejects_file), journal_path: underProjectRoot(c.journal_path) };
 }
 
 export function readJsonFile(path: string, what: string): unknown {

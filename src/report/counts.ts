@@ -107,7 +107,7 @@ export function formatReport(
   retries: Map<string, number>,
   elapsedMs: number,
   dryRun: boolean,
-  where: { rejectsFile?: string; lists?: { title: string; counts: SyncCounts }[] } = {},
+  where: { rejectsFile?: string; lists?: { title: string; counts: SyncCounts }[]; rate?: string } = {},
 ): string {
   const rows: [string, string][] = [];
   // Several lists: a line for each, then the run's totals.
@@ -152,6 +152,7 @@ export function formatReport(
     rows.push([`calls ${route}`, `${fmt(n)}${r ? ` (${fmt(r)} retries)` : ''}`]);
   }
   rows.push(['calls total', fmt(total)]);
+  if (where.rate) rows.push(['request rate', where.rate]);
   const w = counts.writes;
   if (!dryRun) rows.push(['write calls', `${fmt(w.new)} for new contacts, ${fmt(w.update)} updates, ${fmt(w.unsubscribe)} unsubscribes, ${fmt(w.import)} imports`]);
   const r = counts.readsForNew;

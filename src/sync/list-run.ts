@@ -35,6 +35,8 @@ export interface ListRunDeps {
   runId: string;
   /** false: the reference path (see SyncDeps.fastPath). */
   fastPath: boolean;
+  /** The request rate found so far, as the progress line shows it. */
+  rate: () => string;
 }
 
 export class ListRun {
@@ -192,7 +194,7 @@ export class ListRun {
       onHandled: () => handled++,
     };
     const toWrite = spool.count('update') + spool.count('new');
-    clock.step('writes', { unit: 'contacts', done: () => handled, planned: () => toWrite });
+    clock.step('writes', { unit: 'contacts', done: () => handled, planned: () => toWrite, detail: () => `rate: ${this.deps.rate()}` });
     const writesStart = performance.now();
     await applyWrites(ctx, spool);
     counts.phaseSeconds.writes = Number(((performance.now() - writesStart) / 1000).toFixed(3));
@@ -218,7 +220,7 @@ export class ListRun {
 
     // 5. unsubscribe
     checkpoint();
-    clock.step('unsubscribe', { unit: 'members', done: () => a.unsubscribed, planned: () => counts.planned.unsubscribe });
+    clock.step('unsubscribe', { unit: 'members', done: () => a.unsubscribed, planned: () => counts.planned.unsubscribe, detail: () => `rate: ${this.deps.rate()}` });
     await unsubscribeUnseen(ctx, plan.removals.phones());
     clock.done('unsubscribe', plan.removals.withheld ? 'withheld: nobody unsubscribed (see above)' : `${fmt(a.unsubscribed)} members no longer in the audience unsubscribed`);
   }

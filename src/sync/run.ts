@@ -139,13 +139,16 @@ class Run {
   private report(): string {
     const { http, config } = this.deps;
     const lists = config.stream_lists ? this.lists.map((l) => ({ title: `list ${l.list.phoneListId} (stream "${l.stream}")`, counts: l.counts })) : [];
-    return formatReport(this.totals(), http.counter.calls, http.counter.retries, performance.now() - this.started, this.dryRun, { rejectsFile: rejectsPath(config.rejects_file, this.dryRun), lists });
+    return formatReport(this.totals(), http.counter.calls, http.counter.retries, performance.now() - this.started, this.dryRun, { rejectsFile: rejectsPath(config.rejects_file, this.dryRun), lists, rate: http.rate.summary() });
   }
 
   /** Done: every record is applied, so the tap's latest state is safe to pass on. */
   private finish(line: string, tapState: { value: unknown } | undefined, plans: SyncPlan[]): Omit<SyncResult, 'reading'> {
     this.checkpoint();
     this.passOn(tapState);
+    // The SDK's METRIC types are counters and timers: the calls refused, with the rate found as a tag.
+    const { rate } = this.deps.http;
+    this.metrics.total('http_request_refused', rate.seen.refused, { request_rate: Number(rate.rate.toFixed(1)), requests: rate.seen.succeeded + rate.seen.refused });
     const report = this.report();
     this.clock.done('done', line);
     return { counts: this.totals(), report, dryRun: this.dryRun, plans };
@@ -339,7 +342,8 @@ class Run {
 
   private listRun(stream: string, list: PhoneList, schema: { line: number; properties: string[] }, sender: PreparedSender, spool: WriteSpool, work: Workspace, rejects: RejectSink, opts: { several: boolean; thread?: MembersThread }): ListRun {
     const { config, api, logger } = this.deps;
-    const run = new ListRun({ config, api, logger, clock: this.clock, runId: this.runId, fastPath: this.fastPath }, stream, list, schema, sender, spool, work.spill, { counts: this.counts, rejects, ...opts });
+    const rate = () => this.deps.http.rate.summary();
+    const run = new ListRun({ config, api, logger, clock: this.clock, runId: this.runId, fastPath: this.fastPath, rate }, stream, list, schema, sender, spool, work.spill, { counts: this.counts, rejects, ...opts });
     this.metrics.counter('record_count', { stream }, () => run.counts.records);
     return run;
   }
