@@ -4,7 +4,7 @@
  * sandbox.
  */
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { SandboxSeed } from '../../src/sandbox/model.js';
@@ -28,13 +28,17 @@ describe('several lists in one run, and a group field (built binary, sandbox)', 
   let sandbox: Sandbox | undefined;
   afterEach(async () => sandbox?.close());
 
+  /** The temporary folder the last run had: each list's spool of planned writes holds phone numbers. */
+  let tmp = '';
+
   async function run(s: Sandbox, input: string, extra: Record<string, unknown>): Promise<CliResult> {
     const dir = tempDir('lists');
+    tmp = tempDir('tmpdir');
     const path = join(dir, 'config.json');
     const raw = rawConfigFor(s, { rejects_file: join(dir, 'rejects.jsonl'), max_unsubscribe_ratio: 1, ...extra });
     if (extra.stream_lists) delete raw.phone_list_id;
     writeFileSync(path, JSON.stringify(raw));
-    return runCli('target.js', ['--config', path], input);
+    return runCli('target.js', ['--config', path], input, { TMPDIR: tmp });
   }
 
   /** List 2002 holds 1, 2, 3; list 2003 holds 3, 4, 5: person 3 is on both. */
@@ -57,6 +61,7 @@ describe('several lists in one run, and a group field (built binary, sandbox)', 
     const state = JSON.parse(res.stdout) as { listrak_sms: { lists: { list_id: number; stream: string; counts: { unsubscribed: number } }[] } };
     expect(state.listrak_sms.lists.map((l) => [l.list_id, l.stream, l.counts.unsubscribed])).to.deep.equal([[LIST, 'offer', 1], [OTHER_LIST, 'control', 1]]);
     expect(res.stdout.trim().split('\n'), 'the tap state, once, after both lists').to.have.length(1);
+    expect(readdirSync(tmp), 'every list\'s spool removed').to.deep.equal([]);
     // A rerun writes nothing.
     const again = await run(sandbox, input, mapping);
     expect(again.code, again.stderr).to.equal(0);

@@ -283,7 +283,7 @@ class Run {
         }
         const list = await activeList(api, config, listId, `stream_lists.${msg.stream}`);
         const properties = Object.keys((msg.schema.properties as object | undefined) ?? {});
-        const run = this.listRun(msg.stream, list, { line: msg.line, properties }, sender, new WriteSpool(), work, rejects, { several: true });
+        const run = this.listRun(msg.stream, list, { line: msg.line, properties }, sender, work.newSpool(), work, rejects, { several: true });
         lists.push(run);
         sinks.set(msg.stream, run.sink);
         logger.info(`prepare: ${run.describe()}`);
