@@ -1,7 +1,7 @@
 /** What the suite leaves behind: nothing, even when a test process is killed outright. */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,8 +50,11 @@ describe('spec folders and servers, after a killed test process', function () {
 
   it('removes only the roots of processes that are gone, never one of a live process', () => {
     const dir = tempDir('roots');
-    for (const name of ['listrak-spec-101', 'listrak-spec-202', 'listrak-spec-AbC123', 'other-folder']) mkdirSync(join(dir, name));
+    for (const name of ['listrak-spec-101', 'listrak-spec-202', 'listrak-spec-AbC123', 'listrak-spec-Old999', 'other-folder']) mkdirSync(join(dir, name));
+    // A root of the older layout names no owner: removed only once a day old, in case its run still goes on.
+    const dayAgo = new Date(Date.now() - 25 * 3600 * 1000);
+    utimesSync(join(dir, 'listrak-spec-Old999'), dayAgo, dayAgo);
     expect(removeStaleRoots(dir, (pid) => pid === 202)).to.equal(2);
-    expect(readdirSync(dir).sort()).to.deep.equal(['listrak-spec-202', 'other-folder']);
+    expect(readdirSync(dir).sort()).to.deep.equal(['listrak-spec-202', 'listrak-spec-AbC123', 'other-folder']);
   });
 });

@@ -11,7 +11,7 @@
  * folders go even when the process is killed.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRunning } from '../../src/processes.js';
@@ -20,14 +20,17 @@ import { WriteSpool } from '../../src/sync/spool.js';
 const PREFIX = 'listrak-spec-';
 let root: string | undefined;
 
+/** A root without an owner's pid in its name (an older layout) is left a day, in case its run is still going. */
+const UNOWNED_MAX_AGE_MS = 24 * 3600 * 1000;
+
 /** The roots left by test processes that are gone; returns how many were removed. */
 export function removeStaleRoots(dir = tmpdir(), alive: (pid: number) => boolean = isRunning): number {
   let removed = 0;
   for (const name of readdirSync(dir)) {
     if (!name.startsWith(PREFIX)) continue;
-    const pid = Number(name.slice(PREFIX.length));
-    // A root named otherwise (an older layout) has no owner to ask: it is stale too.
-    if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || alive(pid))) continue;
+    const suffix = name.slice(PREFIX.length);
+    const pid = /^\d+$/.test(suffix) ? Number(suffix) : undefined;
+    if (pid === undefined ? Date.now() - statSync(join(dir, name)).mtimeMs < UNOWNED_MAX_AGE_MS : pid === process.pid || alive(pid)) continue;
     rmSync(join(dir, name), { recursive: true, force: true });
     removed++;
   }

@@ -10,10 +10,9 @@
 import type { Digest } from '../contact/digest.js';
 import type { StreamSink } from '../singer/route.js';
 import type { Numbered, RecordMessage } from '../singer/messages.js';
-import { parseSingerLine } from '../singer/reader.js';
 import type { MemberIndex } from '../tables/member-index.js';
 import { SortedKeys } from '../tables/keys.js';
-import { digestedRecord, RecordDiff, type DiffContext } from './diff.js';
+import { digestedLine, RecordDiff, type DiffContext } from './diff.js';
 import { EarlyDigests } from './early-digests.js';
 import type { InputSpill } from './input-spill.js';
 
@@ -50,8 +49,8 @@ export class AudienceSink implements StreamSink<Digest> {
   private index: MemberIndex | undefined;
   /** The index as soon as the members phase delivers it. */
   private delivered: MemberIndex | undefined;
-  // Stryker disable next-line ObjectLiteral: equivalent, settle() sets both fields before they are read
-  private readonly early = { records: 0, reread: 0 };
+  /** Records met before the index, and how many were read again: known once they are settled. */
+  private early: AudienceReading['early'] | undefined;
 
   constructor(private readonly input: AudienceSinkInput) {
     this.differ = new RecordDiff(input);
@@ -67,7 +66,7 @@ export class AudienceSink implements StreamSink<Digest> {
   async digest(line: number, d: Digest, text: () => string): Promise<void> {
     const index = await this.counted();
     if (!index) this.digests.add(line, d);
-    else if (!this.differ.settleUnchanged(d, index)) await this.differ.diff(parseRecord(text(), line), index);
+    else if (!this.differ.settleUnchanged(d, index)) await this.differ.diff(digestedLine(text(), line), index);
   }
 
   /** A BATCH's records are diffed once the index is known: the input's copy, read again for early records, lacks them. */
@@ -79,7 +78,9 @@ export class AudienceSink implements StreamSink<Digest> {
   async finish(): Promise<AudienceReading> {
     const index = (this.index ??= await this.settle(await this.input.members));
     const { differ } = this;
-    return { index, newKeys: SortedKeys.from(differ.newKeys), samples: differ.samples, early: this.early, settledFromDigest: differ.settledFromDigest };
+    // settle() has run by now: finish() or an earlier record asked for the index.
+    const early = this.early as AudienceReading['early'];
+    return { index, newKeys: SortedKeys.from(differ.newKeys), samples: differ.samples, early, settledFromDigest: differ.settledFromDigest };
   }
 
   /** Count an audience record; the index, settling the early records as soon as it is there. */
@@ -92,13 +93,8 @@ export class AudienceSink implements StreamSink<Digest> {
 
   private async settle(index: MemberIndex): Promise<MemberIndex> {
     await this.input.spill.stop();
-    this.early.records = this.digests.count;
-    this.early.reread = await this.digests.settle(index, this.differ, this.input.spill);
+    const records = this.digests.count;
+    this.early = { records, reread: await this.digests.settle(index, this.differ, this.input.spill) };
     return index;
   }
-}
-
-function parseRecord(text: string, line: number): Numbered<RecordMessage> {
-  // Stryker disable next-line StringLiteral: equivalent, names the source in an error the worker's digests never cause
-  return digestedRecord(parseSingerLine(text, line), line, 'input');
 }

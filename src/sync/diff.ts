@@ -10,6 +10,7 @@ import { digestRecord, type Digest } from '../contact/digest.js';
 import { fingerprint } from '../contact/fingerprint.js';
 import { isDeletedInSource, mapRecord, recordValue, type FieldPlan } from '../contact/fields.js';
 import type { Numbered, RecordMessage, SingerMessage } from '../singer/messages.js';
+import { parseSingerLine } from '../singer/reader.js';
 import type { MemberIndex } from '../tables/member-index.js';
 import type { SortedKeys } from '../tables/keys.js';
 import type { Rejects } from '../report/rejects.js';
@@ -24,6 +25,12 @@ export interface DiffContext {
   spool: WriteSpool;
   rejects: Rejects;
   counts: SyncCounts;
+}
+
+/** A line the fast path digested, parsed in full because its digest did not settle it. */
+export function digestedLine(text: string, line: number): Numbered<RecordMessage> {
+  // Stryker disable next-line StringLiteral: equivalent, names the source in an error the worker's digests never cause
+  return digestedRecord(parseSingerLine(text, line), line, 'input');
 }
 
 /** A line read again because its digest said it was an audience record: it must be one. */
