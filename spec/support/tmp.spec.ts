@@ -42,8 +42,8 @@ describe('spec folders and servers, after a killed test process', function () {
     process.kill(v.pid, 'SIGKILL');
     await until('the server is stopped', () => !isRunning(v.server));
     await until('the server folder is removed', () => !existsSync(v.dir));
+    // Its root stays until a later test process removes it (another one running beside this may already have).
     const stale = join(tmpdir(), `listrak-spec-${v.pid}`);
-    expect(existsSync(stale), 'its root, which only a later run can remove').to.equal(true);
     removeStaleRoots();
     expect(existsSync(stale)).to.equal(false);
   });
