@@ -22,8 +22,41 @@ export const OTHER_LIST = 2003;
 export const STORE_FIELD = 31;
 export const POINTS_FIELD = 32;
 
-/** `formats`: the unchanged list, its audience writing each phone in one of the ways warehouses write them. */
-export type Scenario = 'unchanged' | 'formats' | 'churn';
+/** The second list of the `lists` scenario. */
+export const SECOND_LIST = 2004;
+
+/**
+ * `formats`: the unchanged list, its audience writing each phone in one of the ways warehouses write them.
+ * `lists`: two lists mirrored in one run (`stream_lists`), half of each list's people on the other too.
+ */
+export type Scenario = 'unchanged' | 'formats' | 'churn' | 'lists' | 'rate';
+
+/**
+ * The `rate` scenario: a daily churn on a small list, against a server with a rate limit the client is not told:
+ * one member in ten leaves, one in ten changes its email, and as many people join as a tenth and a fifteenth of the
+ * list, half already members of another list of the sender code (one subscribe each), half new (one create each).
+ */
+export const rateChurn = {
+  removed: (i: number) => i % 10 === 0,
+  changed: (i: number) => i % 10 === 1,
+  joiners: (members: number) => Math.round(members * (2 / 15)),
+  /** Joiner j: the first half are on the other list already. */
+  known: (members: number, j: number) => j < rateChurn.joiners(members) / 2,
+};
+
+/**
+ * The `lists` scenario over `members` people: list A holds people [0, members), list B [members/2, 3·members/2);
+ * each stream leaves out one member in 20 and adds one new person per 50 members.
+ */
+export const twoLists = {
+  streams: { offer: LIST, control: SECOND_LIST } as Record<string, number>,
+  /** The people each stream's list holds before the run. */
+  range: (stream: 'offer' | 'control', members: number): [number, number] => (stream === 'offer' ? [0, members] : [members / 2, members / 2 + members]),
+  removed: (k: number) => k % 20 === 3,
+  newCount: (members: number) => Math.floor(members / 50),
+  /** New person j of a stream: beyond everyone on either list, distinct per stream. */
+  newPerson: (stream: 'offer' | 'control', members: number, j: number) => 2 * members + (stream === 'offer' ? 0 : members) + j,
+};
 
 export interface Parts {
   area: number;
@@ -108,6 +141,7 @@ export function audienceRecord(scenario: Scenario, k: number, isNew: boolean): R
     favorite_store: p.store,
     loyalty_points: p.points,
   };
+  if (scenario === 'rate' && !isNew && rateChurn.changed(k)) rec.email = `u${k}@changed.example.com`;
   if (scenario === 'churn' && !isNew) {
     if (churn.systemChange(k)) rec.email = `u${k}@changed.example.com`;
     if (churn.customChange(k)) rec.loyalty_points = p.points + 1;

@@ -3,7 +3,8 @@
  * process on loopback, with generated, deterministic data; figures go to .bench/results.json and a table on stdout.
  *
  *   node dist/bench/run.js            full: 1M unchanged (canonical phones, then phones in seven formats), 1M churn
- *                                     (20 ms latency), scale 100k / 1M / 5M
+ *                                     (20 ms latency), two lists of 100k in one run, the request rate found against
+ *                                     limits of 8/s and 40/s, scale 100k / 1M / 5M
  *   node dist/bench/run.js --ci       small (20k), for CI: checks the call-count invariants, prints the rest
  */
 import { spawn } from 'node:child_process';
@@ -13,12 +14,12 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WRITE_OPERATIONS } from '../src/sandbox/routes.js';
-import { AUDIENCE_SCHEMA, LIST, SENDER_CODE, audienceRecord, churn, type Scenario } from './data.js';
+import { AUDIENCE_SCHEMA, LIST, SENDER_CODE, audienceRecord, churn, rateChurn, twoLists, type Scenario } from './data.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const work = join(root, '.bench');
 const ci = process.argv.includes('--ci');
-/** `--only unchanged|formats|churn|scale` (or several, comma-separated) runs those parts only. */
+/** `--only unchanged|formats|churn|lists|rate|scale` (or several, comma-separated) runs those parts only. */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]?.split(',') : undefined;
 const membersArg = process.argv.includes('--members') ? Number(process.argv[process.argv.indexOf('--members') + 1]) : undefined;
 
@@ -37,13 +38,33 @@ interface RunFigures {
   calls: Record<string, number>;
   writeCalls: number;
   counts: Record<string, unknown>;
+  /** Each list's counts, when the scenario mirrors several. */
+  lists?: unknown[];
+}
+
+/** The `lists` scenario's input: two streams as the SDK sends them, each closed by its STATE. */
+async function generateTwoLists(members: number): Promise<{ path: string; records: number }> {
+  mkdirSync(work, { recursive: true });
+  const path = join(work, `audience-lists-${members}.jsonl`);
+  const lines: string[] = [];
+  for (const stream of ['offer', 'control'] as const) {
+    lines.push(JSON.stringify({ ...AUDIENCE_SCHEMA, stream }));
+    const [from, to] = twoLists.range(stream, members);
+    for (let k = from; k < to; k++) if (!twoLists.removed(k)) lines.push(JSON.stringify({ type: 'RECORD', stream, record: audienceRecord('lists', k, false) }));
+    for (let j = 0; j < twoLists.newCount(members); j++) lines.push(JSON.stringify({ type: 'RECORD', stream, record: audienceRecord('lists', twoLists.newPerson(stream, members, j), true) }));
+    lines.push(JSON.stringify({ type: 'STATE', value: { bookmarks: { [stream]: { generated: members } } } }));
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+  return { path, records: lines.filter((l) => l.includes('"RECORD"')).length };
 }
 
 async function generateAudience(scenario: Scenario, members: number): Promise<{ path: string; records: number }> {
+  if (scenario === 'lists') return generateTwoLists(members);
   mkdirSync(work, { recursive: true });
   const path = join(work, `audience-${scenario}-${members}.jsonl`);
-  const newCount = scenario === 'churn' ? churn.newCount(members) : 0;
-  const records = members - (scenario === 'churn' ? Math.ceil(members / 20) : 0) + newCount;
+  const newCount = scenario === 'churn' ? churn.newCount(members) : scenario === 'rate' ? rateChurn.joiners(members) : 0;
+  const removed = scenario === 'churn' ? Math.ceil(members / 20) : scenario === 'rate' ? Math.ceil(members / 10) : 0;
+  const records = members - removed + newCount;
   if (existsSync(path)) return { path, records };
   const out = createWriteStream(path + '.tmp');
   const write = async (obj: object) => {
@@ -51,8 +72,10 @@ async function generateAudience(scenario: Scenario, members: number): Promise<{ 
   };
   await write(AUDIENCE_SCHEMA);
   for (let i = 0; i < members; i++) {
-    if (!(scenario === 'churn' && churn.removed(i))) await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, i, false) });
+    const leaves = (scenario === 'churn' && churn.removed(i)) || (scenario === 'rate' && rateChurn.removed(i));
+    if (!leaves) await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, i, false) });
     // New people are spread through the audience, one after every 20 members.
+    if (scenario === 'rate' && i < newCount) await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, members + i, true) });
     if (scenario === 'churn' && i % 20 === 19 && (i + 1) / 20 - 1 < newCount) {
       const j = (i + 1) / 20 - 1;
       await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, members + j, true) });
@@ -65,8 +88,8 @@ async function generateAudience(scenario: Scenario, members: number): Promise<{ 
   return { path, records };
 }
 
-async function startSandboxProcess(members: number, scenario: Scenario, latencyMs: number) {
-  const child = spawn(process.execPath, ['--max-old-space-size=20000', '--expose-gc', join(root, 'dist/bench/sandbox-proc.js'), String(members), scenario, String(latencyMs)], {
+async function startSandboxProcess(members: number, scenario: Scenario, latencyMs: number, limit = 0) {
+  const child = spawn(process.execPath, ['--max-old-space-size=20000', '--expose-gc', join(root, 'dist/bench/sandbox-proc.js'), String(members), scenario, String(latencyMs), String(limit)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const first = await new Promise<string>((resolveLine, reject) => {
@@ -99,24 +122,25 @@ function timeChild(args: string[], stdinPath?: string): Promise<{ seconds: numbe
   });
 }
 
-async function runScenario(scenario: Scenario, members: number, opts: { latencyMs: number; rps: number; concurrency: number; repeats?: number }): Promise<RunFigures> {
+async function runScenario(scenario: Scenario, members: number, opts: { latencyMs: number; rps?: number; concurrency?: number; repeats?: number; limit?: number }): Promise<RunFigures> {
   process.stderr.write(`bench: ${scenario} ${members.toLocaleString('en-US')} members: generating…\n`);
   const { path, records } = await generateAudience(scenario, members);
-  const sandbox = await startSandboxProcess(members, scenario, opts.latencyMs);
+  const sandbox = await startSandboxProcess(members, scenario, opts.latencyMs, opts.limit);
   try {
-    const configPath = join(work, `config-${scenario}-${members}.json`);
+    const configPath = join(work, `config-${scenario}-${members}${opts.limit ? `-limit${opts.limit}` : ''}.json`);
     writeFileSync(
       configPath,
       JSON.stringify({
         client_id: 'bench',
         client_secret: 'bench-secret',
         sender_code_id: SENDER_CODE,
-        phone_list_id: LIST,
+        ...(scenario === 'lists' ? { stream_lists: twoLists.streams } : { phone_list_id: LIST }),
         auth_url: sandbox.authUrl,
         api_url: sandbox.apiUrl,
         rejects_file: join(work, `rejects-${scenario}-${members}.jsonl`),
-        max_requests_per_second: opts.rps,
-        max_concurrency: opts.concurrency,
+        // The scenarios measure the sync at a known rate; the rate scenario measures finding it.
+        ...(opts.rps === undefined ? {} : { max_requests_per_second: opts.rps, adaptive_rate: false }),
+        ...(opts.concurrency === undefined ? {} : { max_concurrency: opts.concurrency }),
         import_poll_interval_s: 0.25,
       }),
     );
@@ -135,8 +159,9 @@ async function runScenario(scenario: Scenario, members: number, opts: { latencyM
     }
     const run = [...syncs].sort((a, b) => a.seconds - b.seconds)[syncs.length >> 1] as (typeof syncs)[number];
     const floorSeconds = median(floors);
-    const states = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { listrak_sms: { counts: Record<string, unknown> } });
+    const states = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { listrak_sms: { counts: Record<string, unknown>; lists?: unknown[] } });
     const counts = states.at(-1)?.listrak_sms.counts ?? {};
+    const lists = states.at(-1)?.listrak_sms.lists;
     const rss = Math.max(...syncs.map((r) => Number(/peak memory \(RSS\)\s+(\d+) MiB/.exec(r.stderr)?.[1] ?? NaN)));
     const calls = await sandbox.calls();
     return {
@@ -152,6 +177,7 @@ async function runScenario(scenario: Scenario, members: number, opts: { latencyM
       calls,
       writeCalls: WRITE_OPERATIONS.reduce((n, op) => n + (calls[op] ?? 0), 0),
       counts,
+      ...(lists ? { lists } : {}),
     };
   } finally {
     await sandbox.stop();
@@ -235,6 +261,53 @@ async function main() {
     { name: 'churn: custom-only changes batched', value: `${c.planned.changedCustomOnly.toLocaleString('en-US')} rows in ${c.write_calls.import} import(s)`, goal: 'imports, not PUTs', ok: c.write_calls.import >= 1 && c.write_calls.import <= 2, invariant: true },
     { name: 'churn: achieved request rate', value: `${Math.round(achieved)} req/s of ${churnRps}`, goal: '≥ 90%', ok: achieved >= 0.9 * churnRps, invariant: false },
   );
+  }
+
+  // 2b. two lists in one run: the call count per list, each exactly what its own churn needs
+  const lists = part('lists') ? await runScenario('lists', Math.max(2_000, Math.round(size / 10)), { latencyMs: 5, rps: churnRps, concurrency: 8 }) : undefined;
+  figures.lists = lists;
+  if (lists) {
+    type ListCounts = { list_id: number; stream: string; counts: { records: number; created: number; unsubscribed: number; unchanged: number; write_calls: Record<string, number> } };
+    const perList = (lists.lists ?? []) as ListCounts[];
+    for (const l of perList) {
+      const [from, to] = twoLists.range(l.stream as 'offer' | 'control', lists.members);
+      let left = 0;
+      for (let k = from; k < to; k++) if (twoLists.removed(k)) left++;
+      const joined = twoLists.newCount(lists.members);
+      const calls = Object.values(l.counts.write_calls).reduce((a, b) => a + b, 0);
+      targets.push({
+        name: `lists: list ${l.list_id} write calls`,
+        value: `${calls.toLocaleString('en-US')} (${l.counts.unsubscribed.toLocaleString('en-US')} unsubscribed, ${l.counts.created.toLocaleString('en-US')} created, ${l.counts.unchanged.toLocaleString('en-US')} unchanged)`,
+        goal: `${(left + joined).toLocaleString('en-US')}: its ${left} leavers and ${joined} joiners, nothing else`,
+        ok: calls === left + joined && l.counts.unsubscribed === left && l.counts.created === joined,
+        invariant: true,
+      });
+    }
+    if (perList.length !== 2) targets.push({ name: 'lists: lists reported', value: String(perList.length), goal: '2', ok: false, invariant: true });
+    targets.push({ name: 'lists: records/s end to end', value: `${lists.recordsPerSecond.toLocaleString('en-US')} (${lists.records.toLocaleString('en-US')} records, ${lists.wallSeconds} s)`, goal: 'reported', ok: true, invariant: false });
+  }
+
+  // 2c. the request rate found, against two limits the client is not told (no Retry-After, 50 ms a call)
+  if (part('rate') && !ci) {
+    const rateFigures: Record<string, unknown>[] = [];
+    for (const limit of [8, 40]) {
+      const r = await runScenario('rate', 1_500, { latencyMs: 50, limit });
+      const refused = r.calls.rate_limited ?? 0;
+      const attempts = Object.entries(r.calls).filter(([op]) => op !== 'rate_limited').reduce((n, [, c]) => n + c, 0);
+      const useful = attempts - refused;
+      const ideal = useful / limit;
+      const share = refused / attempts;
+      const expected = 1_500 - Math.ceil(1_500 / 10) + rateChurn.joiners(1_500);
+      const c = r.counts as { members: number; unsubscribed: number; created: number; subscribed: number; updated: number };
+      const endState = c.unsubscribed === Math.ceil(1_500 / 10) && c.created + c.subscribed === rateChurn.joiners(1_500) && c.updated === 150;
+      rateFigures.push({ limit, seconds: r.wallSeconds, idealSeconds: round(ideal), usefulCalls: useful, attempts, refused, counts: c });
+      targets.push(
+        { name: `rate ${limit}/s: time / ideal`, value: `${r.wallSeconds} s, ideal ${round(ideal)} s (${useful} calls ÷ ${limit}/s)`, goal: '≤ 1.25× ideal + 3 s', ok: r.wallSeconds <= 1.25 * ideal + 3, invariant: false },
+        { name: `rate ${limit}/s: refused (429)`, value: `${(share * 100).toFixed(1)}% (${refused} of ${attempts})`, goal: '≤ 3%', ok: share <= 0.03, invariant: false },
+        { name: `rate ${limit}/s: end state`, value: `${c.unsubscribed} unsubscribed, ${c.updated} updated, ${c.created + c.subscribed} added`, goal: `150, 150, ${rateChurn.joiners(1_500)} (${expected} members)`, ok: endState, invariant: true },
+      );
+    }
+    figures.rate = rateFigures;
   }
 
   // 3. scale

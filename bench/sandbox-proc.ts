@@ -5,11 +5,13 @@
  */
 import { contactPageJson } from '../src/sandbox/routes.js';
 import { startSandbox } from '../src/sandbox/server.js';
-import { LIST, OTHER_LIST, POINTS_FIELD, SENDER_CODE, STORE_FIELD, canonicalPhone, churn, person, type Scenario } from './data.js';
+import { LIST, OTHER_LIST, POINTS_FIELD, SECOND_LIST, SENDER_CODE, STORE_FIELD, canonicalPhone, churn, person, rateChurn, twoLists, type Scenario } from './data.js';
 
 const members = Number(process.argv[2]);
 const scenario = process.argv[3] as Scenario;
 const latencyMs = Number(process.argv[4] ?? 0);
+/** A leaky-bucket limit (calls a second) the client is not told of; 0: none. */
+const limit = Number(process.argv[5] ?? 0);
 
 const sandbox = await startSandbox({
   seed: {
@@ -18,6 +20,7 @@ const sandbox = await startSandbox({
     lists: [
       { phoneListId: LIST, senderCodeId: SENDER_CODE, phoneListName: 'Bench' },
       { phoneListId: OTHER_LIST, senderCodeId: SENDER_CODE, phoneListName: 'Other program' },
+      { phoneListId: SECOND_LIST, senderCodeId: SENDER_CODE, phoneListName: 'Control group' },
     ],
     profileFields: [
       { segmentationFieldId: STORE_FIELD, segmentationFieldName: 'Favorite Store', dataType: 'Text', maxLength: 40 },
@@ -25,6 +28,8 @@ const sandbox = await startSandbox({
     ],
   },
   importDelayMs: 500,
+  // No Retry-After: Listrak sends none. The bucket holds one second of calls.
+  ...(limit > 0 ? { rateLimit: { perSecond: limit, capacity: limit } } : {}),
 });
 
 function seed(k: number, lists: number[]) {
@@ -41,7 +46,14 @@ function seed(k: number, lists: number[]) {
   });
 }
 
-for (let i = 0; i < members; i++) seed(i, [LIST]);
+if (scenario === 'lists') {
+  const [, end] = twoLists.range('control', members);
+  for (let i = 0; i < end; i++) seed(i, [...(i < members ? [LIST] : []), ...(i >= members / 2 ? [SECOND_LIST] : [])]);
+} else for (let i = 0; i < members; i++) seed(i, [LIST]);
+if (scenario === 'rate') {
+  const n = rateChurn.joiners(members);
+  for (let j = 0; j < n; j++) if (rateChurn.known(members, j)) seed(members + j, [OTHER_LIST]);
+}
 if (scenario === 'churn') {
   const n = churn.newCount(members);
   for (let j = 0; j < n; j++) if (churn.knownToSenderCode(j)) seed(members + j, churn.onOtherList(j) ? [OTHER_LIST] : []);

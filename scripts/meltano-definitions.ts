@@ -18,14 +18,18 @@ export function definitionPath(plugin: PluginInfo): string {
   return join(repoRoot, 'meltano', `${plugin.name}.yml`);
 }
 
-/** Meltano's setting kind for a JSON Schema property. */
+/**
+ * Meltano's setting kind for a JSON Schema property. A fractional number is `string`, never `decimal`: Meltano
+ * casts a decimal from an env var, a `.env` entry or a quoted YAML value to Python's Decimal, which its JSON
+ * writer cannot write, and fails before the plugin starts; the config schema reads numeric text as the number.
+ */
 function kind(p: JsonSchemaProperty): string {
   if (p.enum) return 'options';
   switch (p.type) {
     case 'integer':
       return 'integer';
     case 'number':
-      return 'decimal';
+      return 'string';
     case 'boolean':
       return 'boolean';
     case 'object':
@@ -46,11 +50,11 @@ export function meltanoDefinition(plugin: PluginInfo) {
     // No pip_url: the plugin is a Node.js package; `npm install -g` (or `npm link`) puts this on PATH.
     executable: plugin.name,
     capabilities: [...plugin.capabilities],
-    settings_group_validation: [schema.required ?? []],
+    settings_group_validation: plugin.settingsGroups?.map((g) => [...g]) ?? [schema.required ?? []],
     settings: Object.entries(schema.properties).map(([name, p]) => ({
       name,
       kind: kind(p),
-      description: p.description,
+      description: p.type === 'number' ? `${p.description} (a number, given as text: "0.2")` : p.description,
       ...(p.enum ? { options: p.enum.map((value) => ({ label: value === '' ? '(none)' : String(value), value })) } : {}),
       ...(p.secret ? { sensitive: true } : {}),
     })),

@@ -98,12 +98,6 @@ export class JournalError extends Error {
   readonly exitCode = EXIT.failed;
 }
 
-/** The sync finished its work but the list does not match the audience (some writes failed). */
-export class IncompleteSyncError extends Error {
-  override readonly name = 'IncompleteSyncError';
-  readonly exitCode = EXIT.failed;
-}
-
 export function exitCodeOf(err: unknown): number {
   if (err && typeof err === 'object' && 'exitCode' in err && typeof err.exitCode === 'number') return err.exitCode;
   return EXIT.failed;

@@ -37,4 +37,3 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   };
 }
 
-export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };

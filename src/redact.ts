@@ -30,11 +30,6 @@ export function maskPhonesIn(text: string): string {
   });
 }
 
-export function maskSecret(secret: string | undefined): string {
-  if (!secret) return '(unset)';
-  return '***';
-}
-
 /** Remove each given secret from a text (error bodies may echo what was sent). */
 export function scrubSecrets(text: string, secrets: Iterable<string | undefined>): string {
   let out = text;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { SandboxSeed } from '../../src/sandbox/model.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runCli, type CliResult } from '../support/cli.js';
-import { DOI_LIST, INACTIVE_LIST, OTHER_LIST, SC, baseSeed, member } from '../support/fixtures.js';
+import { DOI_LIST, INACTIVE_LIST, LIST, OTHER_LIST, SC, baseSeed, member } from '../support/fixtures.js';
 import { rawConfigFor, sandboxWith, writeCalls } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -88,11 +88,11 @@ describe('target-listrak-sms --check', function () {
     expect(first(res, 'transactional list')?.text).to.equal('2003 "Other" is active, single opt-in; message shells: 77 "Order confirmation"');
   });
 
-  it("reports the profile fields the catalog's audience schema would manage: found, type, enabled", async () => {
+  it("reports the profile fields the catalog's audience schema would mirror: found, type, enabled", async () => {
     const res = await check({}, { catalog: CATALOG });
     expect(res.code, res.stdout).to.equal(0);
     const fields = checks(res).get('profile fields') ?? [];
-    expect(fields[0]).to.deep.equal({ status: 'ok', text: 'stream "audience" manages Favorite Store (Text, max 20) <- favorite_store; Loyalty Points (Number) <- loyalty_points; Last Order Date (Date) <- last_order_date' });
+    expect(fields[0]).to.deep.equal({ status: 'ok', text: 'stream "audience" mirrors Favorite Store (Text, max 20) <- favorite_store; Loyalty Points (Number) <- loyalty_points; Last Order Date (Date) <- last_order_date' });
     expect(fields.slice(1)).to.deep.equal([
       { status: 'warn', text: 'shoe_size matches no profile field; the sync ignores it (add the field in Listrak, or drop the property)' },
       { status: 'warn', text: 'old_field matches a disabled profile field; the sync ignores it (enable the field in Listrak)' },
@@ -114,6 +114,20 @@ describe('target-listrak-sms --check', function () {
     const unsaid = await check({}, { catalog: stream({ selected: true }) });
     expect(first(unsaid, 'replication')).to.deep.include({ status: 'warn' });
     expect(first(unsaid, 'replication')?.text).to.match(/does not say how stream "audience" is replicated: a mirror needs it FULL_TABLE/);
+  });
+
+  it('lists every stream of stream_lists with its list, and checks group_field is a Text profile field', async () => {
+    const res = await check({ phone_list_id: undefined, stream_lists: { offer: LIST, control: DOI_LIST, holdout: null } }, { catalog: { streams: [{ stream: 'offer', schema: { properties: { phone: {} } } }] } });
+    expect(res.code, res.stdout).to.equal(0);
+    expect((checks(res).get('list') ?? []).map((l) => l.text)).to.deep.equal([
+      'stream "offer" -> 2002 "Main" is active, single opt-in',
+      'stream "control" -> 2004 "Double opt-in" is active, double opt-in (new people confirm by text before they count as subscribed)',
+      'stream "holdout" -> no list: read and counted, never written',
+    ]);
+    await sandbox.close();
+    const group = await check({ group_property: 'treatment', group_field: 'Loyalty Points' }, { catalog: { streams: [{ stream: 'audience', schema: { properties: { phone: {}, treatment: {} } } }] } });
+    expect(group.code).to.equal(2);
+    expect(first(group, 'profile fields')).to.deep.equal({ status: 'FAIL', text: 'group_field: "Loyalty Points" must be an enabled Text profile field (it is Number)' });
   });
 
   it('fails with what to fix for each broken setting, and the exit code a run would have', async () => {

@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { settingsJsonSchema } from '../../src/config/sources.js';
 import { definitionPath, definitionYaml, PLUGINS } from '../../scripts/meltano-definitions.js';
 import { repoRoot } from '../support/cli.js';
+import { meltanoPluginDefinition } from '../support/meltano-plugin.js';
 import { tempDir } from '../support/tmp.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
@@ -56,13 +57,18 @@ describe('the plugins as installed', () => {
         expect(def.settings.map((s) => s.name).sort()).to.deep.equal(Object.keys(schema.properties).sort());
         for (const s of def.settings) {
           const p = schema.properties[s.name];
-          expect(s.description, s.name).to.equal(p?.description).and.not.equal(undefined);
-          expect(['string', 'integer', 'decimal', 'boolean', 'object', 'array', 'options'], s.name).to.include(s.kind);
+          expect(s.description, s.name).to.equal(p?.type === 'number' ? `${p.description} (a number, given as text: "0.2")` : p?.description).and.not.equal(undefined);
+          if (p?.type === 'number') expect(s.kind, `${s.name}: a fraction goes as text, never decimal`).to.equal('string');
           expect(s.sensitive === true, `${s.name} sensitive`).to.equal(p?.secret === true);
         }
         expect(def.settings.filter((s) => s.sensitive).length, 'secrets marked').to.be.above(0);
         expect(def.capabilities).to.deep.equal([...plugin.capabilities]);
         expect(def.namespace).to.match(/^[a-z_]+$/);
+      });
+
+      it('parses as a Meltano plugin definition, with no kind Meltano cannot pass on from the environment', () => {
+        const parsed = meltanoPluginDefinition.safeParse(def);
+        expect(parsed.success, JSON.stringify(parsed.error?.issues)).to.equal(true);
       });
 
       it('names an executable the package installs, and is what the schema generates (make meltano)', () => {

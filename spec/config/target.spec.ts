@@ -46,8 +46,9 @@ describe('target config', () => {
     expect(errorOf({ ...valid, default_region: 'XX' })).to.match(/default_region: XX is not a region code/);
   });
 
-  it('takes ids only as positive whole numbers, never a boolean, an array or a fraction', () => {
-    for (const bad of [true, [1], 1.5, 0, -3, '7', '']) expect(errorOf({ ...valid, sender_code_id: bad }), JSON.stringify(bad)).to.match(/sender_code_id: must be a positive whole number/);
+  it('takes ids only as positive whole numbers, never a boolean, an array or a fraction; as text only a number', () => {
+    for (const bad of [true, [1], 1.5, 0, -3, '1.5', '', 'seven']) expect(errorOf({ ...valid, sender_code_id: bad }), JSON.stringify(bad)).to.match(/sender_code_id: must be a positive whole number/);
+    expect(parseTargetConfig({ ...valid, sender_code_id: '7' }).sender_code_id, 'as Meltano passes it from the environment').to.equal(7);
   });
 
   it('reads allowed_countries as upper-case region codes', () => {

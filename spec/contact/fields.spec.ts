@@ -92,3 +92,40 @@ describe('the managed field (removal_scope "managed")', () => {
     expect(isManagedContact(plan(['phone']), contact([{ segmentationFieldId: MANAGED, value: 'true' }]))).to.equal(false);
   });
 });
+
+describe('a group property written to a profile field of another name (group_property, group_field)', () => {
+  const group = [...fields, { segmentationFieldId: 41, segmentationFieldName: 'Campaign Group', dataType: 'Text', maxLength: 40, statusFlag: 'Active' }];
+  const withGroup = (properties: string[], field = 'campaign group', profileFields: ProfileField[] = group) =>
+    buildFieldPlan({ properties, profileFields, includeCustomFields: true, renamed: { property: 'treatment', field } });
+
+  it('maps the property to the named Text field, matched as names are (case and punctuation aside)', () => {
+    const p = withGroup(['phone', 'treatment', 'favorite_store']);
+    if ('error' in p) throw new Error(p.error);
+    expect(p.custom.map((f) => [f.property, f.field.segmentationFieldId, f.maxLength])).to.deep.equal([
+      ['treatment', 41, 40],
+      ['favorite_store', 31, 20],
+    ]);
+    expect(p.unmatched).to.deep.equal([]);
+    expect(mapRecord(p, { phone: '1', treatment: 'offer_10', favorite_store: 'Main' })).to.deep.include({ ok: true });
+  });
+
+  it('takes the field even when another property would match it by name, and the name match no longer does', () => {
+    const p = withGroup(['phone', 'treatment', 'Campaign Group']);
+    if ('error' in p) throw new Error(p.error);
+    expect(p.custom.map((f) => f.property)).to.deep.equal(['treatment']);
+  });
+
+  it('leaves the plan as it was when the property is not declared', () => {
+    const p = withGroup(['phone', 'favorite_store']);
+    if ('error' in p) throw new Error(p.error);
+    expect(p.custom.map((f) => f.property)).to.deep.equal(['favorite_store']);
+  });
+
+  it('refuses, naming group_field, a field that is missing, not Text, or not enabled', () => {
+    expect(withGroup(['phone', 'treatment'], 'No Such Field')).to.deep.equal({ error: '"No Such Field" must be an enabled Text profile field (there is none)', setting: 'group_field' });
+    expect(withGroup(['phone', 'treatment'], 'Loyalty Points')).to.deep.equal({ error: '"Loyalty Points" must be an enabled Text profile field (it is Number)', setting: 'group_field' });
+    expect(withGroup(['phone', 'treatment'], 'Old Field')).to.deep.equal({ error: '"Old Field" must be an enabled Text profile field (it is Disabled)', setting: 'group_field' });
+    const lowerCase = [{ segmentationFieldId: 42, segmentationFieldName: 'Grp', dataType: 'text', statusFlag: 'active' }];
+    expect(withGroup(['phone', 'treatment'], 'grp', lowerCase)).to.not.have.property('error');
+  });
+});

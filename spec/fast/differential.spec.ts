@@ -193,7 +193,7 @@ describe('fast path against the reference path, whole syncs', function () {
           const consent = { max_opt_out_ratio: 1, require_consent: s.requireConsent };
           const run = await runTarget(sandbox, s.input, { page_size: 10, max_unsubscribe_ratio: 1, ...scope, ...consent }, { fastPath, chunkChars: 4096 });
           results.push(outcome(sandbox, run));
-          if (fastPath) early = Number(/audience: (\d+) record\(s\) read while the members were/.exec(run.log.join('\n'))?.[1] ?? 0);
+          if (fastPath) early = run.result?.reading[0]?.early.records ?? 0;
         } finally {
           await sandbox.close();
         }

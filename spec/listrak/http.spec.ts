@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { ListrakError } from '../../src/errors.js';
 import { TokenProvider } from '../../src/listrak/auth.js';
 import { ListrakHttp } from '../../src/listrak/http.js';
-import { RateLimiter, Semaphore } from '../../src/listrak/limiter.js';
+import { AdaptiveRate, Semaphore } from '../../src/listrak/limiter.js';
 import { SmsApi } from '../../src/listrak/sms.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { SC, baseSeed, member } from '../support/fixtures.js';
@@ -150,8 +150,8 @@ describe('limiter primitives', () => {
     expect(peak).to.equal(3);
   });
 
-  it('RateLimiter spaces starts evenly', async () => {
-    const rl = new RateLimiter(100);
+  it('a pinned rate spaces starts evenly', async () => {
+    const rl = new AdaptiveRate({ ceiling: 100, adaptive: false });
     const t0 = performance.now();
     for (let i = 0; i < 11; i++) await rl.take();
     expect(performance.now() - t0).to.be.at.least(90);

@@ -54,7 +54,9 @@ export function rawConfigFor(sandbox: Sandbox, overrides: Record<string, unknown
     auth_url: sandbox.authUrl,
     api_url: sandbox.apiUrl,
     rejects_file: join(tempDir('run'), 'rejects.jsonl'),
+    // Pinned: the specs are about other things than finding the rate (adaptive-rate.spec.ts and the bench are).
     max_requests_per_second: 1000,
+    adaptive_rate: false,
     import_poll_interval_s: 0.01,
     ...overrides,
   };

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from './ports.js';
-import { tempDir } from './tmp.js';
+import { stopWithThisProcess, tempDir } from './tmp.js';
 
 const DAEMONS = ['/usr/bin/ceph-mon', '/usr/bin/ceph-osd', '/usr/bin/radosgw'];
 
@@ -93,6 +93,8 @@ export async function startS3(): Promise<S3Server> {
   const daemon = (bin: string, args: string[]) => {
     const child = spawn(bin, ['-c', conf, '-f', ...args], { stdio: 'ignore' });
     children.push(child);
+    // Killed outright, the test process leaves no exit hook to run: a watchdog stops the daemon and removes its data.
+    stopWithThisProcess(child.pid as number, dir);
   };
   const stopAll = () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

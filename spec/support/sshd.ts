@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from './ports.js';
-import { tempDir } from './tmp.js';
+import { stopWithThisProcess, tempDir } from './tmp.js';
 
 const SSHD = '/usr/sbin/sshd';
 export const TEST_USER = 'listrak-sftp-test';
@@ -125,6 +125,7 @@ export async function startSshd(): Promise<Sshd> {
   );
   let output = '';
   const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  stopWithThisProcess(child.pid as number);
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   await waitForPort(port, child, () => output);
   return {

@@ -17,15 +17,10 @@ import { tempDir } from '../support/tmp.js';
 
 const MEMBERS_PAGE = 'Contact_GetContactCollection';
 
-/** The figures the run logs about its audience read. */
+/** The figures the run returns about its audience read. */
 function readFigures(run: SyncRun) {
-  const log = run.log.join('\n');
-  const number = (re: RegExp) => Number(re.exec(log)?.[1]?.replace(/,/g, '') ?? NaN);
-  return {
-    early: number(/audience: ([\d,]+) record\(s\) read while the members were/),
-    reread: number(/read while the members were, ([\d,]+) of them read again/),
-    settled: number(/audience: ([\d,]+) record\(s\) settled as unchanged from their digest alone/),
-  };
+  const [figures] = run.result?.reading ?? [];
+  return { early: figures?.early.records ?? NaN, reread: figures?.early.reread ?? NaN, settled: figures?.settledFromDigest ?? NaN };
 }
 
 const lines = (messages: object[]) => messages.map((m) => JSON.stringify(m)).join('\n') + '\n';

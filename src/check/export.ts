@@ -4,7 +4,7 @@
  * No export file is written or uploaded.
  */
 import { randomBytes } from 'node:crypto';
-import { posix } from 'node:path';
+import { posix, resolve } from 'node:path';
 import type SftpClient from 'ssh2-sftp-client';
 import type { ExportConfig } from '../config/export.js';
 import { exportPaths, pathProblem } from '../config/paths.js';
@@ -19,7 +19,7 @@ export async function checkExport(config: ExportConfig, print: (line: string) =>
     const ok = await checks.run(p.key, () => {
       const problem = pathProblem(p.path, p.use);
       if (problem) throw new CheckProblem(problem, EXIT.config);
-      return `${p.path} can be ${p.use === 'read' ? 'read' : 'written'}`;
+      return `${resolve(p.path)} can be ${p.use === 'read' ? 'read' : 'written'}`;
     });
     if (p.key === 'private_key_path') keyReadable = ok;
   }

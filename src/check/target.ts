@@ -1,8 +1,9 @@
 /**
  * `target-listrak-sms --check`: everything a sync relies on, verified without writing anything to Listrak.
  * Files first (no call needed), then the token, the sender code, the list, the profile fields the catalog's
- * audience schema would manage, and the transactional list with its message shells when configured.
+ * audience schema would mirror, and the transactional list with its message shells when configured.
  */
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, type TargetConfig } from '../config/target.js';
 import { pathProblem, targetPaths } from '../config/paths.js';
@@ -17,7 +18,7 @@ import { shownUrl } from '../listrak/http.js';
 import type { PhoneList, ProfileField } from '../listrak/sms.js';
 import { CheckList, CheckProblem } from './checks.js';
 
-/** The catalog shipped with the target: its audience stream declares the managed fields. */
+/** The catalog shipped with the target: its audience stream declares the mirrored fields. */
 export const PACKAGED_CATALOG = new URL('../../../catalog.json', import.meta.url);
 
 const catalogSchema = z
@@ -60,7 +61,8 @@ export function catalogAudience(path: string, config: TargetConfig): AudienceSch
     throw new ConfigError(`--catalog ${path}: not a Singer catalog (${issue ? `${issue.path.join('.') || '(catalog)'}: ${issue.message}` : 'invalid'})`);
   }
   const streams = parsed.data.streams.map((s) => ({ stream: s.stream ?? s.tap_stream_id ?? '', properties: s.schema.properties ?? {}, replication: replicationOf(s) }));
-  return streams.find((s) => (config.audience_stream ? s.stream === config.audience_stream : s.stream !== config.transactional_stream));
+  const lists = config.stream_lists;
+  return streams.find((s) => (lists ? Object.hasOwn(lists, s.stream) : config.audience_stream ? s.stream === config.audience_stream : s.stream !== config.transactional_stream));
 }
 
 export async function checkTarget(config: TargetConfig, client: ListrakClient, catalog: { path: string; audience: AudienceSchema | undefined }, print: (line: string) => void): Promise<number> {
@@ -71,7 +73,7 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
     await checks.run(p.key, () => {
       const problem = pathProblem(p.path, p.use);
       if (problem) throw new CheckProblem(problem, EXIT.config);
-      return `${p.path} can be written`;
+      return `${resolve(p.path)} can be written`;
     });
   }
   if (config.transactional_phone_list_id === undefined) checks.skip('journal_path', 'not used: transactional_phone_list_id is not set');
@@ -109,7 +111,14 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
   });
   if (!senderCode) return skipRest(listrak.slice(1), 'needs the sender code');
 
-  if (config.phone_list_id === undefined) checks.skip('list', 'phone_list_id is not set (an audience sync needs it)');
+  if (config.stream_lists) {
+    // Several lists: one line for each mapped stream.
+    for (const [stream, listId] of Object.entries(config.stream_lists)) {
+      await checks.run('list', async () =>
+        listId === null ? `stream "${stream}" -> no list: read and counted, never written` : `stream "${stream}" -> ${describeList(await activeList(api, config, listId, `stream_lists.${stream}`))}`,
+      );
+    }
+  } else if (config.phone_list_id === undefined) checks.skip('list', 'phone_list_id is not set (an audience sync needs it)');
   else await checks.run('list', async () => describeList(await activeList(api, config, config.phone_list_id as number, 'phone_list_id')));
 
   await checkProfileFields(checks, config, fields, catalog);
@@ -170,12 +179,13 @@ async function checkProfileFields(checks: CheckList, config: TargetConfig, field
   const { stream, properties } = catalog.audience;
   let plan: ReturnType<typeof buildFieldPlan> | undefined;
   const ok = await checks.run(name, () => {
-    plan = buildFieldPlan({ properties: Object.keys(properties), profileFields: fields, includeCustomFields: config.include_custom_fields });
-    if ('error' in plan) throw new CheckProblem(`stream "${stream}" in ${catalog.path}: ${plan.error}`, EXIT.config);
+    const renamed = config.group_property && config.group_field ? { property: config.group_property, field: config.group_field } : undefined;
+    plan = buildFieldPlan({ properties: Object.keys(properties), profileFields: fields, includeCustomFields: config.include_custom_fields, renamed });
+    if ('error' in plan) throw new CheckProblem(plan.setting ? `${plan.setting}: ${plan.error}` : `stream "${stream}" in ${catalog.path}: ${plan.error}`, EXIT.config);
     if (!config.include_custom_fields) return `not managed (include_custom_fields is false); stream "${stream}"`;
     if (plan.custom.length === 0) return `stream "${stream}" declares no property matching a profile field: only system fields are managed`;
     const managed = plan.custom.map(({ property, field }) => `${field.segmentationFieldName} (${field.dataType}${field.maxLength ? `, max ${field.maxLength}` : ''}) <- ${property}`);
-    return `stream "${stream}" manages ${managed.join('; ')}`;
+    return `stream "${stream}" mirrors ${managed.join('; ')}`;
   });
   if (!ok || !plan || 'error' in plan) return;
   const one = (list: string[]) => list.length === 1;

@@ -16,6 +16,7 @@ import { Metrics } from '../singer/metrics.js';
 import { createSingerWriter } from '../singer/writer.js';
 import { aboutText } from './about.js';
 import { inputStream, packageVersion, parseCli, readConfig, TARGET_OPTIONS, TARGET_OPTIONS_HELP } from './args.js';
+import { MELTANO_TEST_STREAM, peekMeltanoTest } from './meltano-test.js';
 import { debugRequested, runMain } from './run.js';
 
 const HELP = `Usage: listrak-sftp-export --config CONFIG [--local-only | --dry-run] [--input FILE] < singer.jsonl
@@ -48,22 +49,33 @@ async function main(argv: string[], stop: AbortSignal): Promise<number> {
   if (values['local-only'] && values['dry-run']) throw new ConfigError('--local-only and --dry-run cannot be combined');
   if (values.check && (values['local-only'] || values['dry-run'])) throw new ConfigError('--check stands alone: it reads no input and writes no export');
   const mode: ExportMode = values['dry-run'] ? 'dry-run' : values['local-only'] ? 'local-only' : 'upload';
-  const config: ExportConfig = parseExportConfig(readConfig(values.config, EXPORT_PLUGIN), { needsUpload: mode === 'upload' });
+  const raw = readConfig(values.config, EXPORT_PLUGIN);
+  if (values.check) return checkWith(parseExportConfig(raw, { needsUpload: true }), (line) => process.stdout.write(line + '\n'));
+  const peeked = await peekMeltanoTest(inputStream(values.input), stop);
+  if (peeked.test) {
+    process.stderr.write(`${MELTANO_TEST_STREAM}: Meltano's config test; checking the settings instead of exporting (nothing is uploaded)\n`);
+    return checkWith(parseExportConfig(raw, { needsUpload: true }), (line) => process.stderr.write(line + '\n'));
+  }
+  const config: ExportConfig = parseExportConfig(raw, { needsUpload: mode === 'upload' });
   secrets = [config.password, config.passphrase].filter((s): s is string => !!s);
-  if (values.check) return checkExport(config, (line) => process.stdout.write(scrubSecrets(line, secrets) + '\n'));
   // Every local file and folder the export uses is checked before reading the input.
   assertUsablePaths(exportPaths(config, { staging: mode !== 'dry-run' }));
   const status = createStatusOutput(process.stderr);
   const logger = createLogger({ level: debugRequested() ? 'debug' : 'info', secrets: () => secrets, write: status.line });
   try {
-    const input = inputStream(values.input);
-    const result = await runExport({ config, input, writer: createSingerWriter(), logger, mode, progress: status.progress, metrics: new Metrics(), signal: stop });
+    const result = await runExport({ config, input: peeked.input, writer: createSingerWriter(), logger, mode, progress: status.progress, metrics: new Metrics(), signal: stop });
     status.stop();
     logger.info(`${mode === 'dry-run' ? 'dry run (nothing was written)' : 'report'}:\n${result.report}`);
     return EXIT.ok;
   } finally {
     status.stop();
   }
+}
+
+/** `--check` (or Meltano's config test): the checks' lines, secrets removed; the exit code of the first failure. */
+function checkWith(config: ExportConfig, write: (line: string) => void): Promise<number> {
+  secrets = [config.password, config.passphrase].filter((s): s is string => !!s);
+  return checkExport(config, (line) => write(scrubSecrets(line, secrets)));
 }
 
 await runMain((stop) => main(process.argv.slice(2), stop), () => secrets);

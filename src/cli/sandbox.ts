@@ -7,6 +7,7 @@
 import { readJsonFile } from '../config/target.js';
 import { ConfigError, EXIT } from '../errors.js';
 import type { SandboxSeed } from '../sandbox/model.js';
+import type { RateLimitOptions } from '../sandbox/rate-limit.js';
 import { startSandbox } from '../sandbox/server.js';
 import { parseCli } from './args.js';
 import { runMain } from './run.js';
@@ -18,11 +19,19 @@ async function main(argv: string[]): Promise<number> {
     host: { type: 'string' },
     'latency-ms': { type: 'string' },
     'import-delay-ms': { type: 'string' },
+    'rate-limit': { type: 'string' },
+    burst: { type: 'string' },
+    'retry-after': { type: 'boolean' },
     debug: { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (values.help) {
-    process.stdout.write('Usage: listrak-sandbox [--seed FILE] [--port N] [--host H] [--latency-ms N] [--import-delay-ms N] [--debug]\n');
+    process.stdout.write(
+      'Usage: listrak-sandbox [--seed FILE] [--port N] [--host H] [--latency-ms N] [--import-delay-ms N]\n' +
+        '                       [--rate-limit CALLS_PER_S [--burst N] [--retry-after]] [--debug]\n' +
+        '  --rate-limit: a leaky bucket draining CALLS_PER_S, holding --burst calls (default: one second of them);\n' +
+        '  a call that overflows it gets 429, with Retry-After only when --retry-after is given\n',
+    );
     return EXIT.ok;
   }
   const seed = values.seed ? (readJsonFile(values.seed, 'sandbox seed') as SandboxSeed) : {};
@@ -34,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
     port,
     latencyMs: values['latency-ms'] ? wholeNumber('--latency-ms', values['latency-ms']) : 0,
     importDelayMs: values['import-delay-ms'] ? wholeNumber('--import-delay-ms', values['import-delay-ms']) : 200,
+    ...(values['rate-limit'] ? { rateLimit: rateLimit(values['rate-limit'], values.burst, values['retry-after'] ?? false) } : {}),
   }).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'EADDRINUSE') throw new ConfigError(`--port ${port}: ${host}:${port} is already in use; choose another port (or 0 for any free one)`);
     if (e.code === 'EACCES') throw new ConfigError(`--port ${port}: not allowed to listen on ${host}:${port}; choose a port above 1023`);
@@ -48,6 +58,12 @@ async function main(argv: string[]): Promise<number> {
   });
   await sandbox.close();
   return EXIT.ok;
+}
+
+function rateLimit(perSecond: string, burst: string | undefined, retryAfter: boolean): RateLimitOptions {
+  const rate = wholeNumber('--rate-limit', perSecond);
+  if (rate === 0) throw new ConfigError('--rate-limit must be at least 1 call a second');
+  return { perSecond: rate, capacity: burst ? Math.max(1, wholeNumber('--burst', burst)) : rate, retryAfter };
 }
 
 function wholeNumber(option: string, text: string, max = Number.MAX_SAFE_INTEGER): number {

@@ -22,6 +22,7 @@ import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { SandboxSeed } from '../sandbox/model.js';
 import { aboutText } from './about.js';
 import { inputStream, packageVersion, parseCli, readConfig, TARGET_OPTIONS, TARGET_OPTIONS_HELP } from './args.js';
+import { MELTANO_TEST_STREAM, peekMeltanoTest } from './meltano-test.js';
 import { debugRequested, runMain } from './run.js';
 
 const HELP = `Usage: target-listrak-sms --config CONFIG [--dry-run] [--input FILE] < singer.jsonl
@@ -34,7 +35,7 @@ Options:
 ${TARGET_OPTIONS_HELP}
   --dry-run           read everything, write nothing, print the plan
   --check             check the config against Listrak, one line per check, and stop (writes nothing)
-  --catalog FILE      with --check: the catalog whose audience schema decides the managed fields
+  --catalog FILE      with --check: the catalog whose audience schema decides the mirrored fields
                       (default: the packaged catalog.json)
   --debug             debug logging, and the stack trace of a failure
   --sandbox SEED      run against an embedded Listrak sandbox seeded from SEED (a demo; --config optional)
@@ -75,9 +76,14 @@ async function main(argv: string[], stop: AbortSignal): Promise<number> {
     const config = parseTargetConfig(raw);
     secrets = [config.client_secret];
     if (values.check) return await check(config, values.catalog ?? fileURLToPath(PACKAGED_CATALOG));
+    const peeked = await peekMeltanoTest(input, stop);
+    if (peeked.test) {
+      process.stderr.write(`${MELTANO_TEST_STREAM}: Meltano's config test; checking the settings instead of syncing (nothing is written to Listrak)\n`);
+      return await check(config, fileURLToPath(PACKAGED_CATALOG), (line) => process.stderr.write(line + '\n'));
+    }
     // Every file the run may write is checked before the first call.
     assertUsablePaths(targetPaths(config));
-    return await sync(config, values['dry-run'] ?? false, input, stop);
+    return await sync(config, values['dry-run'] ?? false, peeked.input, stop);
   } finally {
     await sandbox?.close();
   }
@@ -122,12 +128,12 @@ async function sync(config: TargetConfig, dryRun: boolean, input: ReturnType<typ
   }
 }
 
-/** `--check`: one line per check on stdout; the exit code of the first failure. */
-async function check(config: TargetConfig, catalogPath: string): Promise<number> {
+/** `--check`: one line per check on stdout (stderr when Meltano's test runs it); the exit code of the first failure. */
+async function check(config: TargetConfig, catalogPath: string, write: (line: string) => void = (line) => process.stdout.write(line + '\n')): Promise<number> {
   const audience = catalogAudience(catalogPath, config);
   const { client } = clientWithLogger(config);
   try {
-    return await checkTarget(config, client, { path: catalogPath, audience }, (line) => process.stdout.write(scrubSecrets(maskPhonesIn(line), client.tokens.secrets()) + '\n'));
+    return await checkTarget(config, client, { path: catalogPath, audience }, (line) => write(scrubSecrets(maskPhonesIn(line), client.tokens.secrets())));
   } finally {
     secrets = client.tokens.secrets();
   }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { describeIssues, SECRET } from './target.js';
+import { asMeltanoGaveIt, underProjectRoot } from './meltano.js';
 
 export const FILE_KINDS = ['customers', 'products', 'orders', 'order_items'] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
@@ -53,9 +54,10 @@ export const exportConfigSchema = z
 export type ExportConfig = z.output<typeof exportConfigSchema>;
 
 export function parseExportConfig(raw: unknown, opts: { needsUpload: boolean }): ExportConfig {
-  const parsed = exportConfigSchema.safeParse(raw);
+  const parsed = exportConfigSchema.safeParse(asMeltanoGaveIt(raw, exportConfigSchema));
   if (!parsed.success) throw new ConfigError(`invalid config: ${describeIssues(parsed.error)}`);
-  const c = parsed.data;
+  const c = { ...parsed.data, rejects_file: underProjectRoot(parsed.data.rejects_file), staging_dir: underProjectRoot(parsed.data.staging_dir) };
+  if (c.private_key_path) c.private_key_path = underProjectRoot(c.private_key_path);
   if (opts.needsUpload) {
     if (!c.password && !c.private_key_path) throw new ConfigError('invalid config: password or private_key_path: one is required to upload');
     if (!c.host_key_sha256 && !c.allow_unknown_host_key) {

@@ -10,6 +10,11 @@ export interface PluginInfo {
   capabilities: readonly string[];
   /** The config schema: the settings, their types, defaults and descriptions. */
   schema: z.ZodType;
+  /**
+   * The sets of settings of which one must be complete for a run (Meltano's `settings_group_validation`); by
+   * default the schema's required settings.
+   */
+  settingsGroups?: readonly (readonly string[])[];
 }
 
 export const TARGET_PLUGIN: PluginInfo = {
@@ -24,4 +29,11 @@ export const EXPORT_PLUGIN: PluginInfo = {
   description: "Singer target that writes Listrak's import files (customers, products, orders, order items) and uploads them over SFTP",
   capabilities: ['about', 'batch'],
   schema: exportConfigSchema,
+  // An upload logs in with a password or a key, and checks the server's key unless told knowingly not to.
+  settingsGroups: [
+    ['username', 'password', 'host_key_sha256'],
+    ['username', 'private_key_path', 'host_key_sha256'],
+    ['username', 'password', 'allow_unknown_host_key'],
+    ['username', 'private_key_path', 'allow_unknown_host_key'],
+  ],
 };

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { durationMs } from './duration.js';
 import { isS3Url } from './s3-url.js';
+import { asMeltanoGaveIt, underProjectRoot } from './meltano.js';
 
 /**
  * A positive whole number: as JSON gives it (Meltano and `--config ENV` both pass numbers as numbers). Never a
@@ -94,9 +95,26 @@ export const targetConfigSchema = z
     require_final_state: z.boolean().optional().describe('Deprecated: use removal_evidence (false is read as "end_of_input", true as "final_message")'),
     rejects_file: z.string().min(1).default('listrak-rejects.jsonl').describe('Where rejected records go (JSONL: line, reason, field, detail, record); a dry run writes <rejects_file>.dry-run'),
     audience_stream: z.string().min(1).optional().describe('The stream whose records are the audience; default: the first stream the input declares'),
+    stream_lists: z
+      .record(z.string().min(1), positiveInt().nullable())
+      .optional()
+      .describe(
+        'Several audiences in one run: a map from audience stream to the SMS list it mirrors (each a complete mirror of its own list, with its own removal evidence, guard and report), ' +
+          'or to null for a stream read and counted but never written (a control group). Replaces audience_stream and phone_list_id; a stream of the input that is neither mapped nor texts stops the run',
+      ),
+    group_property: z.string().min(1).optional().describe('A record property holding the contact\'s treatment group (e.g. treatment); written to group_field'),
+    group_field: z.string().min(1).optional().describe('Name of the Text profile field that keeps each contact\'s group (with group_property); a rerun writes only changed groups'),
     batch_size: positiveInt(100_000).default(5000).describe('Planned writes handled per batch'),
     page_size: positiveInt(5000).default(5000).describe("Members read per page (Listrak's maximum is 5000)"),
-    max_requests_per_second: z.number().positive().default(10).describe('Client-side rate limit shared by every phase'),
+    max_requests_per_second: z
+      .number()
+      .positive()
+      .default(100)
+      .describe('The highest request rate of every phase together; the rate itself is found from Listrak\'s answers below it (see adaptive_rate)'),
+    adaptive_rate: z
+      .boolean()
+      .default(true)
+      .describe('Find the request rate Listrak allows: start slow, grow while calls succeed, cut back on a 429; false pins the rate at max_requests_per_second (for a contractual limit)'),
     max_concurrency: positiveInt(64).default(4).describe('Requests in flight at most'),
     request_timeout_ms: positiveInt().default(30_000).describe('Timeout of one request, in milliseconds'),
     max_retries: z.number().int().min(0).max(20).default(5).describe('Retries of 429, 5xx and network errors (exponential backoff with jitter, Retry-After honoured)'),
@@ -129,6 +147,16 @@ export const targetConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.stream_lists !== undefined) {
+      for (const key of ['phone_list_id', 'audience_stream'] as const) {
+        if (c[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'not with stream_lists, which names every audience stream and its list' });
+      }
+      if (Object.keys(c.stream_lists).length === 0) ctx.addIssue({ code: 'custom', path: ['stream_lists'], message: 'maps no stream to a list' });
+      if (c.transactional_stream in c.stream_lists) ctx.addIssue({ code: 'custom', path: ['stream_lists'], message: `"${c.transactional_stream}" is the transactional stream, not an audience` });
+    }
+    if ((c.group_property === undefined) !== (c.group_field === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [c.group_property === undefined ? 'group_property' : 'group_field'], message: 'group_property and group_field go together' });
+    }
     if (c.removal_scope === 'managed' && c.managed_field === undefined) {
       ctx.addIssue({ code: 'custom', path: ['managed_field'], message: 'required with removal_scope "managed": the name of a Checkbox profile field that marks the contacts this tool manages' });
     }
@@ -148,9 +176,10 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 export function parseTargetConfig(raw: unknown): TargetConfig {
-  const parsed = targetConfigSchema.safeParse(raw);
+  const parsed = targetConfigSchema.safeParse(asMeltanoGaveIt(raw, targetConfigSchema));
   if (!parsed.success) throw new ConfigError(`invalid config: ${describeIssues(parsed.error)}`);
-  return parsed.data;
+  const c = parsed.data;
+  return { ...c, rejects_file: underProjectRoot(c.rejects_file), journal_path: underProjectRoot(c.journal_path) };
 }
 
 export function readJsonFile(path: string, what: string): unknown {
@@ -165,8 +194,4 @@ export function readJsonFile(path: string, what: string): unknown {
   } catch (e) {
     throw new ConfigError(`${what} ${path} is not valid JSON: ${(e as Error).message}`);
   }
-}
-
-export function loadTargetConfig(path: string): TargetConfig {
-  return parseTargetConfig(readJsonFile(path, 'config file'));
 }

@@ -1,7 +1,7 @@
 /**
  * Which record properties the sync manages, and how a record becomes a Listrak contact.
  *
- * The audience stream's SCHEMA decides the managed fields: the five system fields it declares, plus each other
+ * The audience stream's SCHEMA decides the mirrored fields (the ones the sync writes): the five system fields it declares, plus each other
  * property that matches a profile field name (case, spaces and punctuation ignored). A managed field missing from a
  * record counts as empty, since the record is the truth for the fields its schema declares; a field the schema does
  * not declare is never touched.
@@ -75,11 +75,14 @@ export interface PlanInput {
   profileFields: ProfileField[];
   includeCustomFields: boolean;
   managedFieldId?: number;
+  /** A property written to the profile field of another name (`group_property` → `group_field`). */
+  renamed?: { property: string; field: string };
   /** The consent properties (settings consent_property, consent_time_property). */
   consent?: ConsentProperties;
 }
 
-export function buildFieldPlan({ properties, profileFields, includeCustomFields, managedFieldId, consent }: PlanInput): FieldPlan | { error: string } {
+/** A field plan, or why there is none (`setting`: the setting at fault, when it is one rather than the schema). */
+export function buildFieldPlan({ properties, profileFields, includeCustomFields, managedFieldId, renamed, consent }: PlanInput): FieldPlan | { error: string; setting?: string } {
   const byName = new Map<string, ProfileField>();
   for (const f of profileFields) byName.set(normalizeName(f.segmentationFieldName), f);
   let phoneProperty: string | undefined;
@@ -92,6 +95,17 @@ export function buildFieldPlan({ properties, profileFields, includeCustomFields,
   for (const property of properties) {
     // Consent is a status with a time, not a contact attribute: it decides calls, never a field's value.
     if (isSingerMetadata(property) || property === consent?.property || property === consent?.timeProperty) continue;
+    if (renamed?.property === property) {
+      const field = byName.get(normalizeName(renamed.field));
+      const disabled = field?.statusFlag !== undefined && !/^active$/i.test(field.statusFlag);
+      if (!field || !/^text$/i.test(field.dataType) || disabled) {
+        const what = !field ? 'there is none' : disabled ? `it is ${field.statusFlag}` : `it is ${field.dataType}`;
+        return { error: `"${renamed.field}" must be an enabled Text profile field (${what})`, setting: 'group_field' };
+      }
+      taken.add(`#${field.segmentationFieldId}`);
+      custom.push({ property, field, type: profileFieldType(field.dataType), maxLength: field.maxLength });
+      continue;
+    }
     const n = normalizeName(property);
     if (PHONE_ALIASES.includes(n)) {
       if (!phoneProperty || n === 'phone') phoneProperty = property;

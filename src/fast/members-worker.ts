@@ -12,10 +12,10 @@ import { MemberIndexBuilder, type MemberParts } from '../tables/member-index.js'
 
 export type ToMembersWorker =
   /**
-   * First: the field plan to fingerprint members by (the thread starts before it is known); `scan` false reads
+   * First: the field plan to fingerprint members by (the thread starts before it is known); `fastPath` false reads
    * every page the reference way (JSON.parse), for the specs that compare the two.
    */
-  | { type: 'plan'; planInput: PlanInput; region: string; scan: boolean }
+  | { type: 'plan'; planInput: PlanInput; region: string; fastPath: boolean }
   /** expectedCursor: the cursor the main thread read off the bytes and already followed (undefined: none). */
   | { type: 'page'; bytes: Uint8Array; pageNo: number; expectedCursor: string | null | undefined }
   | { type: 'build' };
@@ -37,7 +37,7 @@ function serve() {
       if (m.type === 'plan') {
         const plan = buildFieldPlan(m.planInput);
         if ('error' in plan) throw new Error(plan.error);
-        reader = new MembersPageReader(plan, m.region, m.scan);
+        reader = new MembersPageReader(plan, m.region, m.fastPath);
         return;
       }
       if (m.type === 'page') {

@@ -27,6 +27,7 @@ export function createListrakClient(
     apiUrl: config.api_url,
     tokens,
     maxRequestsPerSecond: config.max_requests_per_second,
+    adaptiveRate: config.adaptive_rate,
     maxConcurrency: config.max_concurrency,
     timeoutMs: config.request_timeout_ms,
     maxRetries: config.max_retries,

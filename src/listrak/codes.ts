@@ -4,10 +4,16 @@
  */
 import { ListrakError } from '../errors.js';
 
-/** Answers that mean the write we wanted is already true. */
-export const ALREADY_DONE = {
-  subscribe: ['ERROR_SUBSCRIBED_PHONE_NUMBER'],
-  unsubscribe: ['ERROR_PHONE_NUMBER_NOT_SUBSCRIBED'],
+/**
+ * Answers that state where a number stands: to a write that wanted it there, the write is already done (a
+ * subscribe of a number already subscribed or waiting for its opt-in, an unsubscribe of one not subscribed, a
+ * create of one the sender code already has).
+ */
+export const NUMBER_IS = {
+  subscribed: 'ERROR_SUBSCRIBED_PHONE_NUMBER',
+  pending: 'ERROR_PENDING_PHONE_NUMBER',
+  notSubscribed: 'ERROR_PHONE_NUMBER_NOT_SUBSCRIBED',
+  onSenderCode: 'ERROR_PHONE_NUMBER_FOUND',
 } as const;
 
 /** Answers about one contact's data or standing: that contact is rejected, the run goes on. */

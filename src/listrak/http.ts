@@ -15,12 +15,14 @@ import { ListrakError } from '../errors.js';
 import { printable } from '../printable.js';
 import { maskPhonesIn } from '../redact.js';
 import type { TokenProvider } from './auth.js';
-import { RateLimiter, Semaphore } from './limiter.js';
+import { AdaptiveRate, Semaphore } from './limiter.js';
 
 export interface HttpOptions {
   apiUrl: string;
   tokens: TokenProvider;
+  /** The highest rate; with `adaptiveRate` the rate is found below it, else it is the rate. */
   maxRequestsPerSecond: number;
+  adaptiveRate?: boolean;
   maxConcurrency: number;
   timeoutMs: number;
   maxRetries: number;
@@ -83,11 +85,12 @@ interface RouteConfig extends AxiosRequestConfig {
 export class ListrakHttp {
   readonly counter = new CallCounter();
   private readonly axios: AxiosInstance;
-  private readonly limiter: RateLimiter;
+  /** The request rate (found by the server's answers unless pinned), shared by every call. */
+  readonly rate: AdaptiveRate;
   private readonly slots: Semaphore;
 
   constructor(private readonly opts: HttpOptions) {
-    this.limiter = new RateLimiter(opts.maxRequestsPerSecond);
+    this.rate = new AdaptiveRate({ ceiling: opts.maxRequestsPerSecond, adaptive: opts.adaptiveRate ?? false });
     this.slots = new Semaphore(opts.maxConcurrency);
     const keepAlive = { keepAlive: true, maxSockets: opts.maxConcurrency };
     this.axios = axios.create({
@@ -102,7 +105,7 @@ export class ListrakHttp {
     // Each attempt, first or retry, waits for its place in the rate limit and counts as a call.
     this.axios.interceptors.request.use(async (config) => {
       opts.signal?.throwIfAborted();
-      await this.limiter.take();
+      await this.rate.take();
       this.counter.add(this.counter.calls, (config as RouteConfig).route ?? 'unknown');
       (config as RouteConfig).started = performance.now();
       return config;
@@ -112,8 +115,12 @@ export class ListrakHttp {
       if (config?.started !== undefined) opts.onAttempt?.(config.route ?? 'unknown', status, (performance.now() - config.started) / 1000);
     };
     this.axios.interceptors.response.use(
-      (res) => (timed(res.config, res.status), res),
-      (err: AxiosError) => (timed(err.config, err.response?.status), Promise.reject(err)),
+      (res) => (timed(res.config, res.status), this.rate.succeeded(), res),
+      (err: AxiosError) => {
+        timed(err.config, err.response?.status);
+        if (err.response?.status === 429) this.rate.refused(retryAfterMs(err.response.headers['retry-after']));
+        return Promise.reject(err);
+      },
     );
     const base = opts.retryBaseDelayMs ?? 300;
     axiosRetry(this.axios, {
@@ -185,6 +192,15 @@ export class ListrakHttp {
   private urlOf(path: string, options: CallOptions): WrongUrlHint {
     return { key: 'api_url', configured: this.opts.apiUrl, tried: options.absoluteUrl ?? this.opts.apiUrl.replace(/\/+$/, '') + path };
   }
+}
+
+/** A Retry-After header's wait (seconds, or an HTTP date), in milliseconds; undefined when absent or unreadable. */
+export function retryAfterMs(header: unknown): number | undefined {
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /** The log line for one retry: `getMembers: retry 2 of 5 after HTTP 503; waiting 1.2 s`. */

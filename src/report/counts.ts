@@ -13,7 +13,7 @@ export class SyncCounts {
   readonly writes = { new: 0, update: 0, unsubscribe: 0, import: 0 };
   /**
    * Reads made to add new contacts: per-contact lookups, and pages of the sender code's other lists read to spare
-   * them (sender-knowledge.ts). With writes.new, all a new contact costs.
+   * them (known-numbers.ts). With writes.new, all a new contact costs.
    */
   readonly readsForNew = { lookups: 0, list_pages: 0 };
   /** Transactional sends. */
@@ -36,6 +36,30 @@ export class SyncCounts {
    */
   readonly consent = { honoured: 0, already_honoured: 0, not_on_sender_code: 0, refused_by_listrak: 0, refused_new: 0, unknown: 0 };
   imports: { id: number; status: string; rows: number }[] = [];
+
+  /** The sum of several tallies (the lists of a run, and the run's own texts), for the report and the metrics. */
+  static sum(parts: readonly SyncCounts[]): SyncCounts {
+    const total = new SyncCounts();
+    const addAll = <T extends Record<string, number>>(into: T, from: T) => {
+      for (const k of Object.keys(from) as (keyof T)[]) (into[k] as number) += from[k] as number;
+    };
+    for (const p of parts) {
+      total.records += p.records;
+      total.members += p.members;
+      addAll(total.actions, p.actions);
+      addAll(total.planned, p.planned);
+      addAll(total.writes, p.writes);
+      addAll(total.readsForNew, p.readsForNew);
+      addAll(total.transactional, p.transactional);
+      addAll(total.removal, p.removal);
+      for (const [reason, n] of p.rejected) total.rejected.set(reason, (total.rejected.get(reason) ?? 0) + n);
+      Object.assign(total.phaseSeconds, p.phaseSeconds);
+      total.imports.push(...p.imports);
+    }
+    const withheld = parts.map((p) => p.removalsWithheld).filter((w) => w !== undefined);
+    total.removalsWithheld = withheld.length ? withheld.join('; ') : undefined;
+    return total;
+  }
 
   add(action: Action, n = 1) {
     this.actions[action] += n;
@@ -80,6 +104,17 @@ const CONSENT_ROWS: Record<keyof SyncCounts['consent'], string> = {
 
 export const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** One list's counts on one line of the report. */
+function listLine(c: SyncCounts, dryRun: boolean): string {
+  const a = c.actions;
+  const done = dryRun
+    ? `${fmt(c.planned.new)} to add, ${fmt(c.planned.changedSystem + c.planned.changedCustomOnly)} to update, ${fmt(c.planned.unsubscribe)} to unsubscribe`
+    : `${fmt(a.created)} created, ${fmt(a.subscribed)} subscribed, ${fmt(a.pending)} pending, ${fmt(a.updated)} updated, ${fmt(a.unsubscribed)} unsubscribed`;
+  const calls = c.writes.new + c.writes.update + c.writes.unsubscribe + c.writes.import;
+  const withheld = c.removalsWithheld ? ', removals withheld' : '';
+  return `${fmt(c.records)} records, ${fmt(c.members)} members before: ${done}, ${fmt(a.unchanged)} unchanged, ${fmt(c.rejectedTotal())} rejected${dryRun ? '' : `; ${fmt(calls)} write calls`}${withheld}`;
+}
+
 /** Reject reasons shown by name in the report; the rest are summed in one row. */
 const TOP_REASONS = 5;
 
@@ -89,9 +124,11 @@ export function formatReport(
   retries: Map<string, number>,
   elapsedMs: number,
   dryRun: boolean,
-  where: { rejectsFile?: string } = {},
+  where: { rejectsFile?: string; lists?: { title: string; counts: SyncCounts }[]; rate?: string } = {},
 ): string {
   const rows: [string, string][] = [];
+  // Several lists: a line for each, then the run's totals.
+  for (const { title, counts: c } of where.lists ?? []) rows.push([title, listLine(c, dryRun)]);
   rows.push(['audience records', fmt(counts.records)]);
   rows.push(['list members before', fmt(counts.members)]);
   if (dryRun) {
@@ -133,6 +170,7 @@ export function formatReport(
     rows.push([`calls ${route}`, `${fmt(n)}${r ? ` (${fmt(r)} retries)` : ''}`]);
   }
   rows.push(['calls total', fmt(total)]);
+  if (where.rate) rows.push(['request rate', where.rate]);
   const w = counts.writes;
   if (!dryRun) rows.push(['write calls', `${fmt(w.new)} for new contacts, ${fmt(w.update)} updates, ${fmt(w.unsubscribe)} unsubscribes, ${fmt(w.import)} imports`]);
   const r = counts.readsForNew;

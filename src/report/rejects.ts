@@ -1,7 +1,7 @@
 /**
  * Rejected records are never silently dropped: each is counted by reason and written, whole, with its input line
  * and the reason, to the rejects file (JSONL), so it can be fixed and replayed. The file is data, not a log, so the
- * record keeps its phone; the logs only ever show masked samples, and the file is private (mode 0600).
+ * record keeps its phone; the logs never show one in full, and the file is private (mode 0600).
  *
  * While the run goes on, rejections are kept in a private temporary file (unlinked at once, see private-file.ts):
  * a run that fails, or is killed outright, leaves the previous run's rejects as they were and nothing of its own.
@@ -34,13 +34,16 @@ export function rejectsPath(path: string, dryRun: boolean): string {
   return dryRun ? `${path}.dry-run` : path;
 }
 
-export class RejectSink {
+/** Where a rejection is told: the run's rejects file, counted into one tally. */
+export interface Rejects {
+  add(r: Rejection): void;
+}
+
+export class RejectSink implements Rejects {
   private out?: WriteStream;
   /** The private file the rejections go to while the run lasts. */
   private fd?: number;
   private written = 0;
-  /** A few rejections kept for the log (masked when printed). */
-  readonly samples: Rejection[] = [];
 
   constructor(
     private readonly path: string | undefined,
@@ -52,8 +55,16 @@ export class RejectSink {
   }
 
   add(r: Rejection) {
-    this.counts.reject(r.reason);
-    if (this.samples.length < 5) this.samples.push(r);
+    this.countedIn(this.counts).add(r);
+  }
+
+  /** The same file, each rejection counted in `counts` (one list's tally when a run mirrors several). */
+  countedIn(counts: SyncCounts): Rejects {
+    return { add: (r) => this.write(r, counts) };
+  }
+
+  private write(r: Rejection, counts: SyncCounts) {
+    counts.reject(r.reason);
     if (!this.out) return;
     this.out.write(JSON.stringify(r) + '\n');
     this.written++;

@@ -6,7 +6,7 @@
 import type { Contact, SeedList } from './model.js';
 import { parseCsv } from './csv.js';
 import type { SandboxState } from './state.js';
-import { ApiFault, bad, checkBirthday, checkEmail, checkFieldValue, checkPhone, countParam, intParam, notFound, optionalString, valueFitsType } from './validate.js';
+import { bad, checkBirthday, checkEmail, checkFieldValue, checkPhone, countParam, intParam, notFound, optionalString, valueFitsType } from './validate.js';
 
 export interface RouteContext {
   params: Record<string, string>;
@@ -587,4 +587,3 @@ function startImport(ctx: RouteContext): Reply {
   return created(job.importFileId);
 }
 
-export { ApiFault };

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultPlan, failsCall, type FaultRule } from './faults.js';
+import { LeakyBucket, type RateLimitOptions } from './rate-limit.js';
 import type { SandboxSeed } from './model.js';
 import { JsonBytes, ROUTES, type Reply, type RouteSpec } from './routes.js';
 import { SandboxState } from './state.js';
@@ -21,6 +22,8 @@ export interface SandboxOptions {
   importDelayMs?: number;
   /** Largest request body accepted (Listrak: 250 MB); larger answers 404 as Listrak documents. */
   maxBodyBytes?: number;
+  /** A leaky-bucket limit on the API routes (none by default); its refusals are counted as `rate_limited` calls. */
+  rateLimit?: RateLimitOptions;
 }
 
 export interface Sandbox {
@@ -65,6 +68,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const issued: string[] = [];
   const opts = { latencyMs: options.latencyMs ?? 0, importDelayMs: options.importDelayMs ?? 50 };
   const maxBody = options.maxBodyBytes ?? 262_144_000;
+  const bucket = options.rateLimit ? new LeakyBucket(options.rateLimit) : undefined;
 
   const count = (op: string) => calls.set(op, (calls.get(op) ?? 0) + 1);
 
@@ -102,6 +106,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const op = route.spec.operationId;
     count(op);
     if (opts.latencyMs > 0) await delay(opts.latencyMs);
+    const wait = bucket?.admit();
+    if (wait !== undefined) {
+      count('rate_limited');
+      if (bucket?.sendsRetryAfter) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(wait))));
+      return send(res, 429, apiError(429, 'ERROR_TOO_MANY_REQUESTS', 'Too many requests.'));
+    }
     const taken = faults.take(op, method);
     if (taken?.delayMs) await delay(taken.delayMs);
     const fault = taken && failsCall(taken) ? taken : undefined;

@@ -1,6 +1,6 @@
 /**
  * Reads the start of the Singer input, up to the first record (inline or in a BATCH), to learn what the input holds: an audience stream
- * (its SCHEMA decides the managed fields before the members are fingerprinted), transactional messages, or both.
+ * (its SCHEMA decides the mirrored fields before the members are fingerprinted), transactional messages, or both.
  * The messages read are handed back, then the rest of the input.
  */
 import { InputError } from '../errors.js';
@@ -12,7 +12,7 @@ import { requireSchema, type SingerRouter } from './route.js';
 export interface AudienceHead {
   stream: string;
   schema: Numbered<SchemaMessage>;
-  /** Property names the managed fields are drawn from. */
+  /** Property names the mirrored fields are drawn from. */
   properties: string[];
 }
 

@@ -56,6 +56,11 @@ export class Metrics {
     this.flush();
   }
 
+  /** A count known once, at the end (the calls the server refused): one line. */
+  total(metric: string, value: number, tags: MetricTags): void {
+    this.emit('counter', metric, value, tags);
+  }
+
   private emit(type: 'counter' | 'timer', metric: string, value: number, tags: MetricTags): void {
     this.write(METRIC_PREFIX + JSON.stringify({ type, metric, value, tags }));
   }

@@ -35,6 +35,8 @@ export interface Routes<D> {
   unknownStream: (stream: string) => string;
   /** A tap STATE, in input order, once the messages before it have been handed to their sinks. */
   onState?: (value: unknown, line: number) => Promise<void> | void;
+  /** A stream's SCHEMA, before its records: a run that learns its streams from the input registers sinks here. */
+  onSchema?: (msg: Numbered<SchemaMessage>) => Promise<void> | void;
 }
 
 /** The RECORD or BATCH of a stream whose SCHEMA has not come: refused, here and by the input head alike. */
@@ -119,7 +121,9 @@ export class SingerRouter<D = never> {
   async route(msg: Numbered<SingerMessage>): Promise<void> {
     switch (msg.type) {
       case 'SCHEMA':
-        return this.schema(msg);
+        this.schema(msg);
+        await this.opts.onSchema?.(msg);
+        return;
       case 'STATE':
         this.tapState = { value: msg.value, line: msg.line };
         this.evidence.state(msg.value, msg.line);

@@ -11,10 +11,9 @@ import type { ConsentLedger } from '../contact/consent.js';
 import type { Digest } from '../contact/digest.js';
 import type { StreamSink } from '../singer/route.js';
 import type { Numbered, RecordMessage } from '../singer/messages.js';
-import { parseSingerLine } from '../singer/reader.js';
 import type { MemberIndex } from '../tables/member-index.js';
 import { SortedKeys } from '../tables/keys.js';
-import { digestedRecord, RecordDiff, type DiffContext } from './diff.js';
+import { digestedLine, RecordDiff, type DiffContext } from './diff.js';
 import { EarlyDigests } from './early-digests.js';
 import type { InputSpill } from './input-spill.js';
 
@@ -26,14 +25,14 @@ export interface AudienceSinkInput extends DiffContext {
   members: Promise<MemberIndex>;
   /** The input's copy, for records met before the index was known. */
   spill: InputSpill;
-  /** The reference path only: every record waits for the member index and is diffed in full (no digests). */
-  referenceOnly?: boolean;
+  /** false: the reference path only, where every record waits for the member index and is diffed in full. */
+  fastPath: boolean;
 }
 
 /** What reading the audience found, for the plan. */
 export interface AudienceReading {
   index: MemberIndex;
-  /** The phones planned as new (created or subscribed), as keys: what sender-knowledge.ts looks for. */
+  /** The phones planned as new (created or subscribed), as keys: what known-numbers.ts looks for. */
   newKeys: SortedKeys;
   /** Samples of planned writes (full phones, masked where shown), for the dry run. */
   samples: { new: string[]; update: string[] };
@@ -53,8 +52,8 @@ export class AudienceSink implements StreamSink<Digest> {
   private index: MemberIndex | undefined;
   /** The index as soon as the members phase delivers it. */
   private delivered: MemberIndex | undefined;
-  // Stryker disable next-line ObjectLiteral: equivalent, settle() sets both fields before they are read
-  private readonly early = { records: 0, reread: 0 };
+  /** Records met before the index, and how many were read again: known once they are settled. */
+  private early: AudienceReading['early'] | undefined;
 
   constructor(private readonly input: AudienceSinkInput) {
     this.differ = new RecordDiff(input);
@@ -70,7 +69,7 @@ export class AudienceSink implements StreamSink<Digest> {
   async digest(line: number, d: Digest, text: () => string): Promise<void> {
     const index = await this.counted();
     if (!index) this.digests.add(line, d);
-    else if (!this.differ.settleUnchanged(d, index)) await this.differ.diff(parseRecord(text(), line), index);
+    else if (!this.differ.settleUnchanged(d, index)) await this.differ.diff(digestedLine(text(), line), index);
   }
 
   /** A BATCH's records are diffed once the index is known: the input's copy, read again for early records, lacks them. */
@@ -82,31 +81,28 @@ export class AudienceSink implements StreamSink<Digest> {
   async finish(): Promise<AudienceReading> {
     const index = (this.index ??= await this.settle(await this.input.members));
     const { differ } = this;
+    // settle() has run by now: finish() or an earlier record asked for the index.
+    const early = this.early as AudienceReading['early'];
     const { consent } = differ;
     // A new number planned from one row and revoked by a later event of another is not added after all.
     const newKeys = differ.newKeys.filter((key) => !consent.revoked(key));
     this.input.counts.planned.new -= differ.newKeys.length - newKeys.length;
     const samples = { new: differ.samples.new.filter((p) => !consent.revoked(Number(p))), update: differ.samples.update };
-    return { index, newKeys: SortedKeys.from(newKeys), samples, early: this.early, settledFromDigest: differ.settledFromDigest, consent };
+    return { index, newKeys: SortedKeys.from(newKeys), samples, early, settledFromDigest: differ.settledFromDigest, consent };
   }
 
   /** Count an audience record; the index, settling the early records as soon as it is there. */
   private async counted(): Promise<MemberIndex | undefined> {
     this.input.counts.records++;
     const { input } = this;
-    if (!this.index && (input.referenceOnly || this.delivered || input.spill.bytes > MAX_SPILL_BYTES)) this.index = await this.settle(this.delivered ?? (await input.members));
+    if (!this.index && (!input.fastPath || this.delivered || input.spill.bytes > MAX_SPILL_BYTES)) this.index = await this.settle(this.delivered ?? (await input.members));
     return this.index;
   }
 
   private async settle(index: MemberIndex): Promise<MemberIndex> {
     await this.input.spill.stop();
-    this.early.records = this.digests.count;
-    this.early.reread = await this.digests.settle(index, this.differ, this.input.spill);
+    const records = this.digests.count;
+    this.early = { records, reread: await this.digests.settle(index, this.differ, this.input.spill) };
     return index;
   }
-}
-
-function parseRecord(text: string, line: number): Numbered<RecordMessage> {
-  // Stryker disable next-line StringLiteral: equivalent, names the source in an error the worker's digests never cause
-  return digestedRecord(parseSingerLine(text, line), line, 'input');
 }

@@ -32,10 +32,6 @@ export class ContactImporter {
     this.header = csvLine(['phone', ...plan.custom.map((f) => f.field.segmentationFieldName)]);
   }
 
-  get pendingRows(): number {
-    return this.rows;
-  }
-
   /** Queue one contact's custom values (null clears the field); starts an import when the file is full. */
   async add(phone: string, custom: readonly (string | null)[]): Promise<void> {
     const line = csvLine([phone, ...custom.map((v) => v ?? '')]);

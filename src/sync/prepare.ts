@@ -8,17 +8,30 @@ import { allPages, type PhoneList, type ProfileField, type SmsApi } from '../lis
 import { canonicalKey } from '../contact/phone.js';
 import { SortedKeys } from '../tables/keys.js';
 
-export interface Prepared extends SenderCodeInfo {
-  list: PhoneList;
+/** What every list of the sender code shares: the sender code, its profile fields and its opt-outs. */
+export interface PreparedSender extends SenderCodeInfo {
   profileFields: ProfileField[];
   optOuts: SortedKeys;
   /** The Checkbox profile field marking the contacts this tool manages (removal_scope "managed"). */
   managedField?: ProfileField;
 }
 
+export interface Prepared extends PreparedSender {
+  list: PhoneList;
+}
+
 export async function prepare(api: SmsApi, config: TargetConfig, listId: number): Promise<Prepared> {
   const sender = await prepareSenderCode(api, config);
   const list = await activeList(api, config, listId, 'phone_list_id');
+  return { ...(await prepareRest(api, config, sender)), list };
+}
+
+/** Several lists (`stream_lists`): the sender code's part once, each list as its stream comes (`activeList`). */
+export async function prepareSender(api: SmsApi, config: TargetConfig): Promise<PreparedSender> {
+  return prepareRest(api, config, await prepareSenderCode(api, config));
+}
+
+async function prepareRest(api: SmsApi, config: TargetConfig, sender: SenderCodeInfo): Promise<PreparedSender> {
   const profileFields = await api.getProfileFields();
   const managedField = config.removal_scope === 'managed' ? findManagedField(profileFields, config.managed_field ?? '') : undefined;
   const optOutKeys: number[] = [];
@@ -29,5 +42,5 @@ export async function prepare(api: SmsApi, config: TargetConfig, listId: number)
       if (key !== undefined) optOutKeys.push(key);
     }
   }
-  return { ...sender, list, profileFields, optOuts: SortedKeys.from(optOutKeys), managedField };
+  return { ...sender, profileFields, optOuts: SortedKeys.from(optOutKeys), managedField };
 }

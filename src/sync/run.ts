@@ -9,19 +9,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { TargetConfig } from '../config/target.js';
-import { ConfigError, GuardError, InputError } from '../errors.js';
+import { ConfigError, GuardError } from '../errors.js';
+import { activeList, prepareSenderCode } from '../listrak/account.js';
 import type { ListrakHttp } from '../listrak/http.js';
-import type { SmsApi } from '../listrak/sms.js';
+import type { PhoneList, SmsApi } from '../listrak/sms.js';
 import type { Logger } from '../log.js';
 import { maskPhone } from '../redact.js';
 import type { Digest } from '../contact/digest.js';
-import { buildFieldPlan } from '../contact/fields.js';
-import { FIELD_TYPES } from '../contact/types.js';
 import { digestBlocks } from '../fast/block-digester.js';
 import { routeDigestedInput } from '../fast/digested-input.js';
-import { MembersParser } from '../fast/members-parser.js';
+import { MembersThread } from '../fast/members-thread.js';
 import { readInputHead, type AudienceHead, type InputHead } from '../singer/head.js';
-import { prepareSenderCode } from '../listrak/account.js';
 import { Metrics } from '../singer/metrics.js';
 import { SingerRouter, type StreamSink } from '../singer/route.js';
 import { withProgress, type SingerWriter } from '../singer/writer.js';
@@ -29,19 +27,15 @@ import { openSender, sendTexts, StreamedTexts } from '../transactional/phase.js'
 import { RejectSink, rejectsPath } from '../report/rejects.js';
 import { fmt, formatReport, SyncCounts } from '../report/counts.js';
 import type { ProgressSink } from '../report/progress.js';
-import { AudienceSink } from './audience-sink.js';
+import type { AudienceReading } from './audience-sink.js';
 import { runFailure } from './failure.js';
-import { ContactImporter } from './imports.js';
-import { readMembers } from './members.js';
+import { ListRun } from './list-run.js';
 import { PhaseClock } from './phase-clock.js';
-import { frozenPlan, type SyncPlan } from './plan.js';
-import { prepare, type Prepared } from './prepare.js';
-import { completeness, evidenceMode, planRemovals } from './removal.js';
-import { applyRevocations, planRevocations } from './revocations.js';
-import { readSenderKnowledge } from './sender-knowledge.js';
-import { unsubscribeUnseen } from './unsubscribe.js';
+import type { SyncPlan } from './plan.js';
+import { prepare, prepareSender, type PreparedSender } from './prepare.js';
+import { evidenceMode } from './removal.js';
 import { Workspace } from './workspace.js';
-import { applyWrites, type ApplyContext } from './writes.js';
+import { WriteSpool } from './spool.js';
 
 export type { Phase } from './phase-clock.js';
 
@@ -72,7 +66,11 @@ export interface SyncResult {
   dryRun: boolean;
   /** The plan of each list synced (none for an input of texts only). */
   plans: SyncPlan[];
+  /** How each list's audience was read: records met before the member index, and those settled from a digest. */
+  reading: ReadingFigures[];
 }
+
+export type ReadingFigures = Pick<AudienceReading, 'early' | 'settledFromDigest'>;
 
 export async function runSync(deps: SyncDeps): Promise<SyncResult> {
   const run = new Run(deps);
@@ -102,11 +100,16 @@ class Run {
   /** The last tap state passed on, so that none goes out twice. */
   private passed: { value: unknown } | undefined;
 
+  /** The run's rejects file (every list's rejections, each counted in its list's tally). */
+  private rejectsOfRun!: RejectSink;
+  private readonly fastPath: boolean;
+
   constructor(readonly deps: SyncDeps) {
     this.dryRun = deps.dryRun ?? false;
+    this.fastPath = deps.fastPath !== false;
     this.metrics = deps.metrics ?? new Metrics(() => {});
     this.clock = new PhaseClock({ ...deps, metrics: this.metrics }, this.counts);
-    for (const kind of WRITE_KINDS) this.metrics.counter('write_count', { kind }, () => this.counts.actions[kind]);
+    for (const kind of WRITE_KINDS) this.metrics.counter('write_count', { kind }, () => this.totals().actions[kind]);
     this.metrics.counter('write_count', { kind: 'sent' }, () => this.counts.transactional.sent);
     if (deps.config.require_final_state !== undefined) {
       deps.logger.warn(`require_final_state is deprecated: it is read as removal_evidence "${evidenceMode(deps.config)}"; set removal_evidence instead`);
@@ -127,22 +130,28 @@ class Run {
   private passOn(tapState: { value: unknown } | undefined) {
     if (!tapState || tapState === this.passed || tapState.value === undefined) return;
     this.passed = tapState;
-    const progress = { run_id: this.runId, phase: this.clock.phase, list_id: this.deps.config.phone_list_id, counts: this.counts.toJSON() };
+    const several = this.lists.length > 1 || this.deps.config.stream_lists !== undefined;
+    const lists = several ? { lists: this.lists.map((l) => ({ list_id: l.list.phoneListId, stream: l.stream, counts: l.counts.toJSON() })) } : {};
+    const progress = { run_id: this.runId, phase: this.clock.phase, list_id: this.deps.config.phone_list_id, counts: this.totals().toJSON(), ...lists };
     this.deps.writer.state(withProgress(tapState.value, 'listrak_sms', progress));
   }
 
   private report(): string {
     const { http, config } = this.deps;
-    return formatReport(this.counts, http.counter.calls, http.counter.retries, performance.now() - this.started, this.dryRun, { rejectsFile: rejectsPath(config.rejects_file, this.dryRun) });
+    const lists = config.stream_lists ? this.lists.map((l) => ({ title: `list ${l.list.phoneListId} (stream "${l.stream}")`, counts: l.counts })) : [];
+    return formatReport(this.totals(), http.counter.calls, http.counter.retries, performance.now() - this.started, this.dryRun, { rejectsFile: rejectsPath(config.rejects_file, this.dryRun), lists, rate: http.rate.summary() });
   }
 
   /** Done: every record is applied, so the tap's latest state is safe to pass on. */
-  private finish(line: string, tapState: { value: unknown } | undefined, plans: SyncPlan[]): SyncResult {
+  private finish(line: string, tapState: { value: unknown } | undefined, plans: SyncPlan[]): Omit<SyncResult, 'reading'> {
     this.checkpoint();
     this.passOn(tapState);
+    // The SDK's METRIC types are counters and timers: the calls refused, with the rate found as a tag.
+    const { rate } = this.deps.http;
+    this.metrics.total('http_request_refused', rate.seen.refused, { request_rate: Number(rate.rate.toFixed(1)), requests: rate.seen.succeeded + rate.seen.refused });
     const report = this.report();
     this.clock.done('done', line);
-    return { counts: this.counts, report, dryRun: this.dryRun, plans };
+    return { counts: this.totals(), report, dryRun: this.dryRun, plans };
   }
 
   async execute(): Promise<SyncResult> {
@@ -151,14 +160,16 @@ class Run {
     const work = new Workspace(this.deps.input, logger, signal);
     try {
       this.checkpoint();
-      const audienceStream = config.audience_stream;
+      // With stream_lists, the head stops at the first mapped stream's first record (which stream does not matter).
+      const audienceStream = config.stream_lists ? undefined : config.audience_stream;
       // One router for the whole input: a partial last line met by the head is held as it would be later.
       const router = new SingerRouter<Digest>();
       const head = await readInputHead(work.source, router, { audience: audienceStream, transactional: config.transactional_stream });
-      const rejects = new RejectSink(rejectsPath(config.rejects_file, this.dryRun), this.counts);
+      const rejects = (this.rejectsOfRun = new RejectSink(rejectsPath(config.rejects_file, this.dryRun), this.counts));
       try {
         let result: SyncResult;
-        if (head.audience) result = await this.audience(router, head, head.audience, work, rejects);
+        if (config.stream_lists && head.audience) result = await this.severalLists(router, head, work, rejects);
+        else if (head.audience) result = await this.audience(router, head, head.audience, work, rejects);
         else {
           await work.spill.stop();
           result = await this.textsOnly(router, head, work, rejects);
@@ -203,130 +214,175 @@ class Run {
     const t = this.counts.transactional;
     this.clock.done('transactional', `${fmt(t.sent)} sent, ${fmt(t.already_sent)} already sent, ${fmt(t.unknown)} unknown, ${fmt(this.counts.rejectedTotal())} rejected`);
     if (t.unknown > 0) logger.warn(`${fmt(t.unknown)} text(s) have an unknown outcome from an earlier run and were not re-sent (set resend_unknown to send them again)`);
-    return this.finish('transactional texts sent', latest, []);
+    return { ...this.finish('transactional texts sent', latest, []), reading: [] };
   }
 
+  /** One list: `phone_list_id` mirrors the audience stream, read on the fast path where it can be. */
   private async audience(router: SingerRouter<Digest>, head: InputHead, audience: AudienceHead, work: Workspace, rejects: RejectSink): Promise<SyncResult> {
-    // The members' parsing thread starts now, so that it has loaded by the time the first page arrives.
-    const parser = new MembersParser();
-    try {
-      const { plan, prepared } = await this.planAudience(parser, router, head, audience, work, rejects);
-      if (this.dryRun) return this.printPlan(plan);
-      return await this.applyPlan(plan, prepared, rejects);
-    } finally {
-      await parser.stop();
-    }
-  }
-
-  /** Phases 1 to 3: prepare, read the members and the audience, and decide. Nothing is written. */
-  private async planAudience(parser: MembersParser, router: SingerRouter<Digest>, head: InputHead, audience: AudienceHead, work: Workspace, rejects: RejectSink): Promise<{ plan: SyncPlan; prepared: Prepared }> {
-    const { config, api, logger } = this.deps;
-    const { counts, clock } = this;
-    const { spool, spill } = work;
+    const { config, api } = this.deps;
     if (config.phone_list_id === undefined) throw new ConfigError(`invalid config: phone_list_id: required when the input has an audience stream ("${audience.stream}")`);
-    this.metrics.counter('record_count', { stream: audience.stream }, () => counts.records);
-    this.metrics.counter('record_count', { stream: config.transactional_stream }, () => spool.count('transactional'));
-
-    // 1. prepare
-    const prepared = await prepare(api, config, config.phone_list_id);
-    const planInput = {
-      properties: audience.properties, profileFields: prepared.profileFields, includeCustomFields: config.include_custom_fields, managedFieldId: prepared.managedField?.segmentationFieldId,
-      consent: { property: config.consent_property, timeProperty: config.consent_time_property },
-    };
-    const fields = buildFieldPlan(planInput);
-    if ('error' in fields) throw new InputError(audience.schema.line, fields.error);
-    if (fields.unmatched.length) logger.warn(`audience properties with no matching Listrak profile field (ignored): ${fields.unmatched.join(', ')}`);
-    if (fields.disabled.length) logger.warn(`audience properties matching a disabled profile field (ignored): ${fields.disabled.join(', ')}`);
-    if (fields.reserved.length) logger.warn(`audience properties matching the managed field, which only this tool sets (ignored): ${fields.reserved.join(', ')}`);
-    const { list } = prepared;
-    clock.done(
-      'prepare',
-      `sender code ${config.sender_code_id} (${prepared.region}), list ${list.phoneListId} "${list.phoneListName ?? ''}"${list.requireDoubleOptIn ? ' (double opt-in)' : ''}, ` +
-        `stream "${audience.stream}", fields: ${[...fields.system.map((f) => f.field), ...fields.custom.map((f) => f.field.segmentationFieldName)].join(', ') || 'none'}, ` +
-        `${fmt(prepared.optOuts.size)} sender-code opt-outs`,
-      'members',
-    );
-
-    // 2. members, read on the other core while 3. the audience is read and diffed (audience-sink.ts).
-    const members = new AbortController();
-    const read = { pages: 0, members: 0 };
-    clock.step('members', { unit: 'pages', done: () => read.pages, detail: () => `${fmt(read.members)} members, ${fmt(counts.records)} audience records read` });
-    const fast = this.deps.fastPath !== false;
-    const memberIndex = readMembers(parser, api, list.phoneListId, config.page_size, { planInput, region: prepared.region, scan: fast }, members.signal, (n) => {
-      read.pages++;
-      read.members = n;
-      if (n % 100_000 < config.page_size) logger.debug(`members: ${fmt(n)} read`);
-    }).then((index) => {
-      counts.members = index.size + index.unmatchable.length;
-      clock.done('members', `${fmt(counts.members)} current members indexed (${(index.bytes() / 1048576).toFixed(1)} MiB)`, 'audience');
-      clock.step('audience', { unit: 'records', done: () => counts.records });
-      return index;
-    });
-    // A failed members read stops the audience read at once, with the members' error.
-    memberIndex.catch((e: unknown) => spill.abort(e instanceof Error ? e : new Error(String(e))));
-
-    const sink = new AudienceSink({ plan: fields, members: memberIndex, spill, optOuts: prepared.optOuts, phone: prepared.phone, spool, rejects, counts, referenceOnly: !fast, requireConsent: config.require_consent });
-    const texts: StreamSink<Digest> = { record: (msg) => spool.add({ kind: 'transactional', line: msg.line, file: msg.file, record: msg.record }) };
-    router.use({
-      sinks: new Map<string, StreamSink<Digest>>([
-        [audience.stream, sink],
-        [config.transactional_stream, texts],
-      ]),
-      unknownStream: () => NOT_THE_AUDIENCE(audience.stream),
-    });
-    let reading;
+    // The members' thread starts now, so that it has loaded by the time the first page arrives.
+    const thread = new MembersThread();
+    let list: ListRun | undefined;
     try {
-      if (fast) {
+      const prepared = await prepare(api, config, config.phone_list_id);
+      list = this.listRun(audience.stream, prepared.list, { line: audience.schema.line, properties: audience.properties }, prepared, work.spool, work, rejects, { several: false, thread });
+      this.clock.done('prepare', `sender code ${config.sender_code_id} (${prepared.region}), ${list.describe()}, ${fmt(prepared.optOuts.size)} sender-code opt-outs`, 'members');
+      const texts = this.spooledTexts(work.spool);
+      router.use({
+        sinks: new Map<string, StreamSink<Digest>>([
+          [audience.stream, list.sink],
+          [config.transactional_stream, texts],
+        ]),
+        unknownStream: () => NOT_THE_AUDIENCE(audience.stream),
+      });
+      if (this.fastPath) {
         // The head was parsed here; the rest is parsed and digested on a worker thread, block by block.
         for (const msg of head.buffered) await router.route(msg);
         const rest = work.source.detach();
-        const blocks = digestBlocks(rest.blocks, rest.firstLine + rest.lines.length, { planInput, phone: prepared.phone, audienceStream: audience.stream });
+        const blocks = digestBlocks(rest.blocks, rest.firstLine + rest.lines.length, { planInput: list.planInput, phone: prepared.phone, audienceStream: audience.stream });
         await routeDigestedInput(router, audience.stream, { firstLine: rest.firstLine, lines: rest.lines, blocks });
       } else await router.consume(head.messages);
       router.end(work.source.ending);
-      reading = await sink.finish();
     } catch (e) {
-      // A failed members read reaches here as the audience read's error (spill.abort); anything else stops the
-      // members read, which must end before the run does.
-      members.abort();
-      await memberIndex.catch(() => {});
+      await (list ? list.abort() : thread.stop());
       throw e;
     }
-    logger.debug(`audience: ${fmt(reading.early.records)} record(s) read while the members were, ${fmt(reading.early.reread)} of them read again to diff in full`);
-    logger.debug(`audience: ${fmt(reading.settledFromDigest)} record(s) settled as unchanged from their digest alone`);
-    if (router.cut) logger.warn(`${router.cut.message}: the input's last line is incomplete, as a tap killed mid-write leaves it; ignored, and nobody is unsubscribed`);
-    await spool.finish();
-    this.checkpoint();
-
-    const evidence = completeness({ stream: audience.stream, facts: router.evidence.of(audience.stream), cutLine: router.cut?.line }, evidenceMode(config));
-    const removals = planRemovals(reading.index, evidence, config, counts);
-    counts.planned.unsubscribe = removals.count;
-    counts.removalsWithheld = removals.withheld;
-    if (removals.withheld) logger.warn(`removals withheld: ${removals.withheld}`);
-    // Revocations stand on their own evidence: planned whether or not removals are withheld.
-    const revocations = planRevocations(reading.consent, reading.index, prepared.optOuts, config, counts);
-    const plan = frozenPlan({
-      stream: audience.stream,
-      list,
-      fields,
-      spool,
-      newKeys: reading.newKeys,
-      evidence,
-      removals,
-      revocations,
-      samples: reading.samples,
-      tapState: router.tapState && { value: router.tapState.value },
-    });
-    return { plan, prepared };
+    return this.planAndApply(router, [list], work);
   }
 
-  /** The dry run: the plan, printed; nothing is written. */
-  private printPlan(plan: SyncPlan): SyncResult {
+  /**
+   * Several lists (`stream_lists`): each mapped stream mirrors its own list, with its own evidence, guard and
+   * tally. A list's members are read as soon as its stream's SCHEMA says which fields it has; the audience is read
+   * on the reference path (the fast path digests one stream).
+   */
+  private async severalLists(router: SingerRouter<Digest>, head: InputHead, work: Workspace, rejects: RejectSink): Promise<SyncResult> {
+    const { config, api, logger } = this.deps;
+    const mapped = config.stream_lists as Record<string, number | null>;
+    const names = Object.keys(mapped).map((n) => `"${n}"`).join(', ');
+    const sender = await prepareSender(api, config);
+    this.clock.done('prepare', `sender code ${config.sender_code_id} (${sender.region}), streams ${names}, ${fmt(sender.optOuts.size)} sender-code opt-outs`, 'members');
+    const lists: ListRun[] = [];
+    const unwritten = new Map<string, { records: number }>();
+    const sinks = new Map<string, StreamSink<Digest>>([[config.transactional_stream, this.spooledTexts(work.spool)]]);
+    router.use({
+      sinks,
+      unknownStream: () => `which stream_lists does not map (${names})`,
+      onSchema: async (msg) => {
+        if (sinks.has(msg.stream)) return;
+        if (!Object.hasOwn(mapped, msg.stream)) {
+          throw new ConfigError(`invalid config: stream_lists: the input has stream "${msg.stream}" (line ${msg.line}), which stream_lists does not map (${names}); map it to a list, or to null to read it and write nothing`);
+        }
+        const listId = mapped[msg.stream];
+        if (listId === null || listId === undefined) {
+          // A control group: read and counted, never written.
+          const seen = { records: 0 };
+          unwritten.set(msg.stream, seen);
+          sinks.set(msg.stream, { fixedSchema: true, record: () => void seen.records++ });
+          return;
+        }
+        const list = await activeList(api, config, listId, `stream_lists.${msg.stream}`);
+        const properties = Object.keys((msg.schema.properties as object | undefined) ?? {});
+        const run = this.listRun(msg.stream, list, { line: msg.line, properties }, sender, work.newSpool(), work, rejects, { several: true });
+        lists.push(run);
+        sinks.set(msg.stream, run.sink);
+        logger.info(`prepare: ${run.describe()}`);
+      },
+    });
+    try {
+      await router.consume(head.messages);
+      router.end(work.source.ending);
+    } catch (e) {
+      await Promise.all(lists.map((l) => l.abort()));
+      throw e;
+    }
+    for (const [stream, { records }] of unwritten) logger.info(`stream "${stream}": ${fmt(records)} record(s) read and counted; stream_lists maps it to no list, so nothing is written for it`);
+    for (const stream of Object.keys(mapped)) if (!sinks.has(stream)) logger.warn(`stream "${stream}" of stream_lists is not in the input: its list is left as it is`);
+    return this.planAndApply(router, lists, work);
+  }
+
+  /** Every list's plan, then (unless a dry run) each applied in turn, then the texts, then the tap's state. */
+  private async planAndApply(router: SingerRouter<Digest>, lists: ListRun[], work: Workspace): Promise<SyncResult> {
     const { logger } = this.deps;
-    const { counts } = this;
+    this.lists = lists;
+    if (router.cut) logger.warn(`${router.cut.message}: the input's last line is incomplete, as a tap killed mid-write leaves it; ignored, and nobody is unsubscribed`);
+    const decided = [];
+    for (const list of lists) decided.push(await list.decide(router));
+    await work.spool.finish();
+    for (const list of lists) if (list.spool !== work.spool) await list.spool.finish();
+    this.checkpoint();
+    const plans = decided.map((d) => d.plan);
+    const reading = decided.map(({ reading: r }) => ({ early: r.early, settledFromDigest: r.settledFromDigest }));
+    // The guard refuses the whole run before any write, whichever list it refuses.
+    const refused = plans
+      .flatMap((p) => [p.removals.refused, p.revocations.refused].map((r) => r && (lists.length > 1 ? `list ${p.list.phoneListId}: ${r}` : r)))
+      .filter((r) => r !== undefined);
+    if (this.dryRun) {
+      for (const plan of plans) this.printPlan(plan);
+      if (work.spool.count('transactional')) logger.info(`${fmt(work.spool.count('transactional'))} transactional text(s) would be sent`);
+      if (refused.length) {
+        logger.warn(`the guard would stop this sync: ${refused.join('; ')}`);
+        throw new GuardError(refused.join('; '));
+      }
+      return { counts: this.totals(), report: this.report(), dryRun: true, plans, reading };
+    }
+    if (refused.length) throw new GuardError(refused.join('; '));
+    for (const [i, list] of lists.entries()) await list.apply(plans[i] as SyncPlan, () => this.checkpoint());
+    // A text to a phone whose consent an audience of this input revokes is never sent.
+    await this.sendSpooledTexts(work.spool, lists[0]?.sender.region, (key) => plans.some((p) => p.revocations.revoked(key)));
+    // The tap's state only now: every record before it is applied (a sync is whole or not at all).
+    const done = lists.length === 1 ? `list ${plans[0]?.list.phoneListId} matches the audience` : `${lists.length} lists match their audiences`;
+    return { ...this.finish(done, router.tapState && { value: router.tapState.value }, plans), reading };
+  }
+
+  private lists: ListRun[] = [];
+
+  /** The run's tally with every list's: what the report, the metrics and the state's progress show. */
+  private totals(): SyncCounts {
+    const own = this.lists.filter((l) => l.counts !== this.counts).map((l) => l.counts);
+    return own.length ? SyncCounts.sum([this.counts, ...own]) : this.counts;
+  }
+
+  private listRun(stream: string, list: PhoneList, schema: { line: number; properties: string[] }, sender: PreparedSender, spool: WriteSpool, work: Workspace, rejects: RejectSink, opts: { several: boolean; thread?: MembersThread }): ListRun {
+    const { config, api, logger } = this.deps;
+    const rate = () => this.deps.http.rate.summary();
+    const run = new ListRun({ config, api, logger, clock: this.clock, runId: this.runId, fastPath: this.fastPath, rate }, stream, list, schema, sender, spool, work.spill, { counts: this.counts, rejects, ...opts });
+    this.metrics.counter('record_count', { stream }, () => run.counts.records);
+    return run;
+  }
+
+  /** Texts that come with an audience wait in the spool until the audience is in place. */
+  private spooledTexts(spool: WriteSpool): StreamSink<Digest> {
+    this.metrics.counter('record_count', { stream: this.deps.config.transactional_stream }, () => spool.count('transactional'));
+    return { record: (msg) => spool.add({ kind: 'transactional', line: msg.line, file: msg.file, record: msg.record }) };
+  }
+
+  private async sendSpooledTexts(spool: WriteSpool, region: string | undefined, revoked: (key: number) => boolean): Promise<void> {
+    const { api, config, logger } = this.deps;
+    const count = spool.count('transactional');
+    if (!count) return;
+    this.checkpoint();
+    this.clock.phase = 'transactional';
+    const sender = await openSender(api, config, region ?? (await prepareSenderCode(api, config)).region, this.counts, this.rejectsOfRun, logger);
+    sender.sender.honourRevocations(revoked);
+    const onHandled = this.clock.textsStep(count);
+    try {
+      for await (const items of spool.batches('transactional', config.batch_size)) await sendTexts(sender.sender, items, config.max_concurrency, onHandled);
+    } finally {
+      sender.journal.close();
+    }
+    const t = this.counts.transactional;
+    this.clock.done('transactional', `${fmt(t.sent)} sent, ${fmt(t.already_sent)} already sent, ${fmt(t.unknown)} unknown`);
+  }
+
+  /** The dry run: a plan, printed; nothing is written. */
+  private printPlan(plan: SyncPlan): void {
+    const { logger } = this.deps;
+    const counts = this.lists.find((l) => l.stream === plan.stream)?.counts ?? this.counts;
+    const of = this.lists.length > 1 ? `list ${plan.list.phoneListId} plan` : 'plan';
     this.clock.done(
       'audience',
-      `plan: ${fmt(counts.planned.new)} to create or subscribe, ${fmt(counts.planned.changedSystem + counts.planned.changedCustomOnly)} to update, ` +
+      `${of}: ${fmt(counts.planned.new)} to create or subscribe, ${fmt(counts.planned.changedSystem + counts.planned.changedCustomOnly)} to update, ` +
         `${fmt(counts.actions.unchanged)} unchanged, ${fmt(counts.planned.unsubscribe)} to unsubscribe, ${fmt(counts.actions.opted_out)} opted out, ${fmt(counts.rejectedTotal())} rejected` +
         `, ${fmt(plan.revocations.members.length)} member(s) whose consent is revoked to ${plan.revocations.action === 'opt_out' ? 'opt out' : 'unsubscribe'}` +
         (plan.revocations.others.length ? ` (and ${fmt(plan.revocations.others.length)} other revoked number(s) to opt out where the sender code holds them)` : ''),
@@ -339,117 +395,6 @@ class Run {
       ...[...plan.revocations.members.slice(0, 3), ...plan.revocations.others.slice(0, 3)].map((p) => `${plan.revocations.action === 'opt_out' ? 'opt out' : 'unsubscribe (consent revoked)'} ${maskPhone(p)}`),
     ];
     if (samples.length) logger.info(`samples: ${samples.join(', ')}`);
-    const texts = plan.spool.count('transactional');
-    if (texts) logger.info(`${fmt(texts)} transactional text(s) would be sent`);
-    if (plan.removals.refused) {
-      logger.warn(`the removal guard would stop this sync: ${plan.removals.refused}`);
-      throw new GuardError(plan.removals.refused);
-    }
-    if (plan.revocations.refused) {
-      logger.warn(`the opt-out guard would stop this sync: ${plan.revocations.refused}`);
-      throw new GuardError(plan.revocations.refused);
-    }
-    return { counts, report: this.report(), dryRun: true, plans: [plan] };
-  }
-
-  /** Phases 3 (writes) to the end: the plan applied, then the texts that came with the audience. */
-  private async applyPlan(plan: SyncPlan, prepared: Prepared, rejects: RejectSink): Promise<SyncResult> {
-    const { config, api, logger } = this.deps;
-    const { counts, clock } = this;
-    const { list, spool } = plan;
-    if (plan.removals.refused) throw new GuardError(plan.removals.refused);
-    if (plan.revocations.refused) throw new GuardError(plan.revocations.refused);
-
-    const importOpts = { maxBytes: config.import_max_bytes, pollIntervalMs: config.import_poll_interval_s * 1000, timeoutMs: config.import_timeout_s * 1000 };
-    const importer = new ContactImporter(api, plan.fields, { ...importOpts, runId: this.runId }, () => counts.writes.import++);
-    // The managed field goes in files of its own: a column left empty in the attribute files would clear it.
-    const managed = prepared.managedField;
-    const marker = managed
-      ? new ContactImporter(api, { ...plan.fields, system: [], custom: [{ property: '', field: managed, type: FIELD_TYPES.checkbox, maxLength: null }] }, { ...importOpts, runId: `${this.runId}-managed` }, () => counts.writes.import++)
-      : undefined;
-    // New phones looked for on the sender code's other lists (sender-knowledge.ts).
-    clock.step('sender lists');
-    const knowledge = await readSenderKnowledge(api, { listId: list.phoneListId, newKeys: plan.newKeys, plan: plan.fields, region: prepared.region, pageSize: config.page_size });
-    counts.readsForNew.list_pages = knowledge.calls;
-    if (knowledge.calls) logger.info(`audience: ${fmt(knowledge.known.size)} of ${fmt(counts.planned.new)} new phones found on the sender code's other lists (${fmt(knowledge.calls)} reads)`);
-    let handled = 0;
-    const ctx: ApplyContext = {
-      api,
-      list,
-      plan: plan.fields,
-      counts,
-      rejects,
-      importer,
-      marker,
-      concurrency: config.max_concurrency * 2,
-      batchSize: config.batch_size,
-      known: knowledge.known,
-      adaptive: { createFirst: knowledge.calls > 0, created: 0, found: 0 },
-      onHandled: () => handled++,
-      revoked: plan.revocations.revoked,
-    };
-    const toWrite = spool.count('update') + spool.count('new');
-    clock.step('writes', { unit: 'contacts', done: () => handled, planned: () => toWrite });
-    const writesStart = performance.now();
-    await applyWrites(ctx, spool);
-    counts.phaseSeconds.writes = Number(((performance.now() - writesStart) / 1000).toFixed(3));
-    const a = counts.actions;
-    clock.done(
-      'audience',
-      `${fmt(counts.records)} records: ${fmt(a.created)} created, ${fmt(a.subscribed)} subscribed, ${fmt(a.pending)} pending, ${fmt(a.updated)} updated, ` +
-        `${fmt(a.unchanged)} unchanged, ${fmt(a.opted_out)} opted out, ${fmt(counts.rejectedTotal())} rejected`,
-      'updates',
-    );
-
-    // 4. updates (bulk custom fields)
-    const polled = { ended: 0, last: '' };
-    clock.step('updates', { unit: 'imports ended', done: () => polled.ended, planned: () => counts.writes.import, detail: () => polled.last || undefined });
-    const onStatus = (id: number, status: string) => {
-      polled.ended++;
-      logger.info(`updates: import ${id} ended: ${status}`);
-    };
-    const onPoll = (id: number, status: string) => (polled.last = `import ${id}: ${status}`);
-    const revoking = plan.revocations.members.length + plan.revocations.others.length + counts.consent.already_honoured > 0;
-    const imports = [...(await importer.finish(onStatus, onPoll)), ...((await marker?.finish(onStatus, onPoll)) ?? [])];
-    counts.imports = imports;
-    const marked = counts.removal.marked_managed ? `; ${fmt(counts.removal.marked_managed)} contacts marked managed` : '';
-    clock.done('updates', imports.length ? `${fmt(a.import_rows)} contacts updated by ${imports.length} import(s)${marked}` : 'no custom-field import needed', revoking ? 'revocations' : 'unsubscribe');
-
-    // Revocations (consent withdrawn), before absence: they stand even when removals are withheld. A phase only for
-    // an audience that revokes anyone.
-    if (revoking) {
-      this.checkpoint();
-      const c = counts.consent;
-      const already = c.already_honoured;
-      clock.step('revocations', { unit: 'numbers', done: () => c.honoured + c.not_on_sender_code + c.refused_by_listrak + c.already_honoured - already, planned: () => plan.revocations.members.length + plan.revocations.others.length });
-      await applyRevocations(ctx, plan.revocations);
-      const how = plan.revocations.action === 'opt_out' ? 'opted out of the sender code' : 'unsubscribed from the list';
-      clock.done('revocations', `${fmt(c.honoured)} number(s) whose consent was revoked ${how}, ${fmt(c.already_honoured)} already, ${fmt(c.not_on_sender_code)} not on the sender code`, 'unsubscribe');
-    }
-
-    // 5. unsubscribe
-    this.checkpoint();
-    clock.step('unsubscribe', { unit: 'members', done: () => a.unsubscribed, planned: () => counts.planned.unsubscribe });
-    await unsubscribeUnseen(ctx, plan.removals.phones());
-    const textCount = spool.count('transactional');
-    clock.done('unsubscribe', plan.removals.withheld ? 'withheld: nobody unsubscribed (see above)' : `${fmt(a.unsubscribed)} members no longer in the audience unsubscribed`, textCount ? 'transactional' : 'done');
-
-    // Transactional texts that came with the audience go out once the audience is in place.
-    if (textCount) {
-      this.checkpoint();
-      const { sender, journal } = await openSender(api, config, prepared.region, counts, rejects, logger);
-      sender.honourRevocations(plan.revocations.revoked);
-      const onHandled = clock.textsStep(textCount);
-      try {
-        for await (const items of spool.batches('transactional', config.batch_size)) await sendTexts(sender, items, config.max_concurrency, onHandled);
-      } finally {
-        journal.close();
-      }
-      const t = counts.transactional;
-      clock.done('transactional', `${fmt(t.sent)} sent, ${fmt(t.already_sent)} already sent, ${fmt(t.unknown)} unknown`);
-    }
-    // The audience's state only now: every record before it is applied (a sync is whole or not at all).
-    return this.finish(`list ${list.phoneListId} matches the audience`, plan.tapState, [plan]);
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * The planned writes of a sync, spooled to a temporary file while the audience is read.
  *
- * Nothing is written to Listrak until the whole input has been read and validated: a malformed line or a stream
- * cut short fails the run before the first write, so bad input never half-applies a sync. Only the records that
- * need a write are spooled (new and changed contacts), so memory stays bounded whatever the audience size.
+ * Nothing is written to Listrak until the whole input has been read and validated: a malformed line fails the run
+ * before the first write, so bad input never half-applies a sync, and a stream cut short is known as cut before
+ * anyone could be unsubscribed for it. Only the records that need a write are spooled (new and changed contacts,
+ * members to mark, texts), so memory stays bounded whatever the audience size.
  */
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { openUnlinked, readUnlinked } from '../private-file.js';
@@ -18,7 +19,7 @@ import { isRunning } from '../processes.js';
 export type PlannedWrite =
   /** A phone not on the list: subscribe or create. */
   | { kind: 'new'; phone: string; line: number; file?: string; values: ContactValues }
-  /** A member whose managed fields differ; `system`/`custom` say which groups changed. */
+  /** A member whose mirrored fields differ; `system`/`custom` say which groups changed. */
   | { kind: 'update'; phone: string; line: number; file?: string; values: ContactValues; system: boolean; custom: boolean }
   /** A member in the audience that does not carry the managed field yet (removal_scope "managed"): set it. */
   | { kind: 'mark'; phone: string; line: number }

@@ -1,8 +1,9 @@
 /**
  * Phase 5, unsubscribe: the members the audience did not contain. Which members those are, and whether removal may
- * happen at all, is decided before this phase (diff.ts and the run's removal rules); this module only carries it out.
+ * happen at all, is decided before any write and stands in the plan (removal.ts, plan.ts); this module only
+ * carries it out.
  */
-import { isCode, isNotFound } from '../listrak/codes.js';
+import { isCode, isNotFound, NUMBER_IS } from '../listrak/codes.js';
 import { mapConcurrent } from '../listrak/limiter.js';
 import type { ApplyContext } from './writes.js';
 
@@ -16,7 +17,7 @@ export async function unsubscribeUnseen(ctx: ApplyContext, phones: Iterable<stri
         await api.unsubscribe(phone, list.phoneListId);
       } catch (e) {
         // Already off the list, or gone from the sender code: the end state we want.
-        if (!isCode(e, 'ERROR_PHONE_NUMBER_NOT_SUBSCRIBED') && !isNotFound(e)) throw e;
+        if (!isCode(e, NUMBER_IS.notSubscribed) && !isNotFound(e)) throw e;
       }
       counts.add('unsubscribed');
     });

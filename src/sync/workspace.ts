@@ -14,6 +14,8 @@ export class Workspace {
   /** The input's messages, read through its copy. */
   readonly source: SingerReader;
   private readonly stopReading: () => void;
+  /** The spools of further lists (several lists: one each), removed with the rest. */
+  private readonly spools: WriteSpool[] = [];
 
   constructor(
     input: Readable,
@@ -30,10 +32,18 @@ export class Workspace {
     this.source = readSinger(this.spill.tap(input));
   }
 
+  /** A spool for one more list: its planned writes, gone with the workspace. */
+  newSpool(): WriteSpool {
+    const spool = new WriteSpool();
+    this.spools.push(spool);
+    return spool;
+  }
+
   async dispose(): Promise<void> {
     this.signal?.removeEventListener('abort', this.stopReading);
     await this.spill.stop().catch(() => {});
     this.spill.dispose();
     this.spool.dispose();
+    for (const spool of this.spools) spool.dispose();
   }
 }

@@ -4,16 +4,16 @@
  * per-contact errors become rejected rows, anything else stops the run.
  */
 import type { ListrakError } from '../errors.js';
-import { isCode, isNotFound, isPerContact } from '../listrak/codes.js';
+import { isCode, isNotFound, isPerContact, NUMBER_IS } from '../listrak/codes.js';
 import { mapConcurrent } from '../listrak/limiter.js';
 import type { ContactDetails, PhoneList, SmsApi } from '../listrak/sms.js';
 import { fingerprint } from '../contact/fingerprint.js';
 import { contactBody, storedFingerprints, type ContactValues, type FieldPlan } from '../contact/fields.js';
 import type { ContactImporter } from './imports.js';
-import type { RejectSink } from '../report/rejects.js';
+import type { Rejects } from '../report/rejects.js';
 import type { SyncCounts } from '../report/counts.js';
 import type { PlannedWrite, WriteSpool } from './spool.js';
-import type { KnownContact } from './sender-knowledge.js';
+import type { KnownContact } from './known-numbers.js';
 import { maskPhone } from '../redact.js';
 
 export interface ApplyContext {
@@ -21,13 +21,13 @@ export interface ApplyContext {
   list: PhoneList;
   plan: FieldPlan;
   counts: SyncCounts;
-  rejects: RejectSink;
+  rejects: Rejects;
   importer: ContactImporter;
   /** Sets the managed field on contacts the sync adds or finds in the audience (removal_scope "managed"). */
   marker?: ContactImporter;
   concurrency: number;
   batchSize: number;
-  /** New phones already on the sender code (sender-knowledge.ts), with their stored fields' fingerprints. */
+  /** New phones already on the sender code (known-numbers.ts), with their stored fields' fingerprints. */
   known: Map<number, KnownContact>;
   /**
    * Whether an unknown phone is created outright (many new contacts: the known ones were read in bulk) or looked up
@@ -96,7 +96,7 @@ async function put(ctx: ApplyContext, w: ContactWrite, values: ContactValues, wi
 /**
  * A phone not on the list, in the fewest calls: one for nearly every new contact, where the common connector makes
  * two (a lookup, then a subscribe or create).
- *  - Known to the sender code (a member of another of its lists, sender-knowledge.ts): Subscribe, plus an update
+ *  - Known to the sender code (a member of another of its lists, known-numbers.ts): Subscribe, plus an update
  *    only where its stored fields differ.
  *  - Otherwise Create, which makes and subscribes it; if it exists after all (ERROR_PHONE_NUMBER_FOUND), a lookup
  *    and the known path. When most creates turn out to exist, the rest are looked up first instead, as are all
@@ -128,7 +128,7 @@ async function createOrSubscribe(ctx: ApplyContext, w: ContactWrite): Promise<vo
   } catch (e) {
     if (isPerContact(e)) return rejectFromListrak(ctx, w, e as ListrakError, 'create');
     // Already on the sender code (or created by an earlier attempt whose answer was lost): subscribe it instead.
-    if (!isCode(e, 'ERROR_PHONE_NUMBER_FOUND')) throw e;
+    if (!isCode(e, NUMBER_IS.onSenderCode)) throw e;
     ctx.adaptive.found++;
     const existing = await lookup(ctx, w.phone);
     if (!existing) throw e;
@@ -191,11 +191,11 @@ async function subscribe(ctx: ApplyContext, w: ContactWrite): Promise<'subscribe
     counts.add(list.requireDoubleOptIn ? 'pending' : 'subscribed');
     return list.requireDoubleOptIn ? 'pending' : 'subscribed';
   } catch (e) {
-    if (isCode(e, 'ERROR_SUBSCRIBED_PHONE_NUMBER')) {
+    if (isCode(e, NUMBER_IS.subscribed)) {
       counts.add('subscribed');
       return 'subscribed';
     }
-    if (isCode(e, 'ERROR_PENDING_PHONE_NUMBER')) {
+    if (isCode(e, NUMBER_IS.pending)) {
       counts.add('pending');
       return 'pending';
     }

@@ -3,14 +3,14 @@ import type { TargetConfig } from '../config/target.js';
 import { ConfigError } from '../errors.js';
 import { mapConcurrent } from '../listrak/limiter.js';
 import type { SmsApi } from '../listrak/sms.js';
-import type { RejectSink } from '../report/rejects.js';
+import type { Rejects } from '../report/rejects.js';
 import type { SyncCounts } from '../report/counts.js';
 import { activeList } from '../listrak/account.js';
 import type { Numbered, RecordMessage } from '../singer/messages.js';
 import type { StreamSink } from '../singer/route.js';
 import { createLogger, type Logger } from '../log.js';
 import { openJournal } from './journal.js';
-import { TransactionalSender } from './send.js';
+import { TextSender } from './send.js';
 
 export interface TransactionalItem {
   line: number;
@@ -20,17 +20,17 @@ export interface TransactionalItem {
 }
 
 /** Called only for an input that carries texts: what the journal cannot promise is said then, to stderr by default. */
-export async function openSender(api: SmsApi, config: TargetConfig, region: string, counts: SyncCounts, rejects: RejectSink, logger: Logger = createLogger()) {
+export async function openSender(api: SmsApi, config: TargetConfig, region: string, counts: SyncCounts, rejects: Rejects, logger: Logger = createLogger()) {
   if (config.transactional_phone_list_id === undefined) {
     throw new ConfigError(`invalid config: transactional_phone_list_id: required when the input has the "${config.transactional_stream}" stream`);
   }
   const list = await activeList(api, config, config.transactional_phone_list_id, 'transactional_phone_list_id');
   const journal = await openJournal(config, logger);
-  return { sender: new TransactionalSender({ api, config, list, region, journal, counts, rejects }), journal };
+  return { sender: new TextSender({ api, config, list, region, journal, counts, rejects }), journal };
 }
 
 /** Send texts with at most `concurrency` in flight; `onHandled` hears each text handled, whatever its outcome. */
-export async function sendTexts(sender: TransactionalSender, items: readonly TransactionalItem[], concurrency: number, onHandled?: () => void): Promise<void> {
+export async function sendTexts(sender: TextSender, items: readonly TransactionalItem[], concurrency: number, onHandled?: () => void): Promise<void> {
   await mapConcurrent(items, concurrency, (item) => sender.send(item.record, item.line, item.file).then(onHandled));
 }
 
@@ -45,7 +45,7 @@ export class StreamedTexts implements StreamSink {
   records = 0;
 
   constructor(
-    private readonly sender: TransactionalSender,
+    private readonly sender: TextSender,
     private readonly opts: { batchSize: number; concurrency: number; onHandled?: () => void },
   ) {}
 

@@ -8,10 +8,10 @@
 import { createHash } from 'node:crypto';
 import type { TargetConfig } from '../config/target.js';
 import type { RejectReason } from '../contact/coerce.js';
-import type { RejectSink } from '../report/rejects.js';
+import type { Rejects } from '../report/rejects.js';
 import type { SyncCounts } from '../report/counts.js';
 import { ListrakError, StoppedError } from '../errors.js';
-import { isCode, isNotFound, isPerContact } from '../listrak/codes.js';
+import { isCode, isNotFound, isPerContact, NUMBER_IS } from '../listrak/codes.js';
 import { certainlyNotReceived } from '../listrak/http.js';
 import type { PhoneList, SmsApi } from '../listrak/sms.js';
 import { normalizePhone } from '../contact/phone.js';
@@ -28,7 +28,7 @@ export interface SenderDeps {
   region: string;
   journal: Journal;
   counts: SyncCounts;
-  rejects: RejectSink;
+  rejects: Rejects;
 }
 
 /**
@@ -58,7 +58,7 @@ export function recordKey(record: Record<string, unknown>): string {
   return 'sha256:' + createHash('sha256').update(JSON.stringify(stable(content))).digest('hex');
 }
 
-export class TransactionalSender {
+export class TextSender {
   private readonly shells = new Map<number, Promise<boolean>>();
   private readonly keysThisRun = new Set<string>();
   /** Phone keys whose latest consent in the same input is revoked (none for an input of texts only). */
@@ -127,7 +127,7 @@ export class TransactionalSender {
       // Stopped before this attempt started (a first one, or a retry of one Listrak certainly did not take).
       if (e instanceof StoppedError) await journal.settle(key, 'rejected', 'STOPPED');
       if (!(e instanceof ListrakError)) throw e;
-      if (isCode(e, 'ERROR_PHONE_NUMBER_NOT_SUBSCRIBED')) {
+      if (isCode(e, NUMBER_IS.notSubscribed)) {
         await journal.settle(key, 'rejected', e.code);
         if (!config.subscribe_before_send || !mayRetry) return reject('not_subscribed', 'phone', `not subscribed to list ${list.phoneListId}`, e.code);
         const subscribed = await this.subscribe(phone);
@@ -190,9 +190,9 @@ export class TransactionalSender {
           if (isPerContact(c)) return c as ListrakError;
           throw c;
         }
-      } else if (isCode(e, 'ERROR_PENDING_PHONE_NUMBER')) return 'pending';
+      } else if (isCode(e, NUMBER_IS.pending)) return 'pending';
       else if (isPerContact(e)) return e as ListrakError;
-      else if (!isCode(e, 'ERROR_SUBSCRIBED_PHONE_NUMBER')) throw e;
+      else if (!isCode(e, NUMBER_IS.subscribed)) throw e;
     }
     counts.transactional.subscribed_first++;
     return list.requireDoubleOptIn ? 'pending' : 'subscribed';

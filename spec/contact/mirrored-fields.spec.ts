@@ -19,7 +19,7 @@ function plan(properties: string[], profileFields: ProfileField[] = [], includeC
   return p;
 }
 
-describe('the phone column and the managed fields', () => {
+describe('the phone column and the mirrored fields', () => {
   it('keys the audience on `phone` when the schema also declares `mobile`, in either order', () => {
     expect(plan(['mobile', 'phone']).phoneProperty).to.equal('phone');
     expect(plan(['phone', 'mobile']).phoneProperty).to.equal('phone');

@@ -16,7 +16,7 @@ export interface KnownContact {
   customFp: number;
 }
 
-export interface SenderKnowledge {
+export interface KnownNumbers {
   known: Map<number, KnownContact>;
   /**
    * Calls spent reading (list pages and member pages, the one read ahead included); 0: not read (too few new
@@ -28,10 +28,10 @@ export interface SenderKnowledge {
 /** At most this many reading calls for each phone to add: the overhead the read may add per new contact. */
 const CALLS_PER_NEW_CONTACT = 0.05;
 
-export async function readSenderKnowledge(
+export async function readKnownNumbers(
   api: SmsApi,
   opts: { listId: number; newKeys: SortedKeys; plan: FieldPlan; region: string; pageSize: number },
-): Promise<SenderKnowledge> {
+): Promise<KnownNumbers> {
   const known = new Map<number, KnownContact>();
   const budget = Math.floor(opts.newKeys.size * CALLS_PER_NEW_CONTACT);
   let calls = 0;

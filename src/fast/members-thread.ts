@@ -3,6 +3,7 @@
  * reading a page's cursor off its bytes so the next page can be asked for while this one is parsed.
  */
 import { Worker } from 'node:worker_threads';
+import type { PlanInput } from '../contact/fields.js';
 import type { FromMembersWorker, ToMembersWorker } from './members-worker.js';
 import { ReplyQueue, WORKER_HEAP } from './worker-replies.js';
 
@@ -13,9 +14,30 @@ import { ReplyQueue, WORKER_HEAP } from './worker-replies.js';
  * One thread: measured on a million members with the audience read beside it (interleaved runs), a second one made
  * the sync about 10% faster but took its peak RSS to 350-395 MiB, at the edge of the 400 MB target.
  */
-export class MembersParser {
-  readonly worker = new Worker(new URL('./members-worker.js', import.meta.url), { resourceLimits: WORKER_HEAP });
-  readonly replies = new ReplyQueue<FromMembersWorker>(this.worker, 'members');
+export class MembersThread {
+  private readonly worker = new Worker(new URL('./members-worker.js', import.meta.url), { resourceLimits: WORKER_HEAP });
+  private readonly replies = new ReplyQueue<FromMembersWorker>(this.worker, 'members');
+
+  /** First: how to read the members (the field plan to fingerprint them by, and whether to scan bytes). */
+  plan(reading: { planInput: PlanInput; region: string; fastPath: boolean }): void {
+    this.worker.postMessage({ type: 'plan', ...reading } satisfies ToMembersWorker);
+  }
+
+  /** A page's bytes, with the cursor read off them (checked by the worker against the parsed page). */
+  page(bytes: Buffer, pageNo: number, expectedCursor: string | null | undefined): void {
+    postPage(this.worker, bytes, pageNo, expectedCursor);
+  }
+
+  /** The answer about the oldest page not yet answered: its member count and its cursor. */
+  async pageRead(): Promise<{ members: number; cursor: string | null }> {
+    return this.replies.next('cursor');
+  }
+
+  /** Last: the index parts of every member read. */
+  async parts(): Promise<Extract<FromMembersWorker, { type: 'parts' }>> {
+    this.worker.postMessage({ type: 'build' } satisfies ToMembersWorker);
+    return this.replies.next('parts');
+  }
 
   /** Stop the thread (its memory goes with it); safe to call more than once. */
   async stop(): Promise<void> {
@@ -23,7 +45,7 @@ export class MembersParser {
   }
 }
 
-export function postPage(worker: Worker, bytes: Buffer, pageNo: number, expectedCursor: string | null | undefined) {
+function postPage(worker: Worker, bytes: Buffer, pageNo: number, expectedCursor: string | null | undefined) {
   const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // Transfer the page's memory when it owns it whole (the usual case for a large body); copy otherwise.
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
