@@ -98,6 +98,15 @@ export class JournalError extends Error {
   readonly exitCode = EXIT.failed;
 }
 
+/**
+ * The audit trail (audit_path) could not be written. Every write is to leave its line, so the run stops at once,
+ * naming audit_path; the writes already made keep the lines already flushed.
+ */
+export class AuditError extends Error {
+  override readonly name = 'AuditError';
+  readonly exitCode = EXIT.failed;
+}
+
 export function exitCodeOf(err: unknown): number {
   if (err && typeof err === 'object' && 'exitCode' in err && typeof err.exitCode === 'number') return err.exitCode;
   return EXIT.failed;

@@ -106,7 +106,7 @@ describe('target-listrak-sms CLI', function () {
     const res = await runCli('target.js', ['--config', writeConfig(sandbox), '--dry-run'], audience([row(1), row(2), row(3), row(4), row(9)]));
     expect(res.code, res.stderr).to.equal(0);
     expect(res.stderr).to.match(/plan: 1 to create or subscribe, 0 to update, 4 unchanged, 1 to unsubscribe/);
-    expect(res.stderr).to.match(/samples: add \*{7}0009, unsubscribe \*{7}0005/);
+    expect(res.stderr).to.match(/samples: create \*{7}0009 \(new_in_audience\), unsubscribe \*{7}0005 \(absent_from_complete_audience\)/);
     expect(writeCalls(sandbox)).to.deep.equal({});
   });
 

@@ -132,7 +132,9 @@ describe('audience records', () => {
       const run = await runTarget(sandbox, audience([...[1, 2, 3, 4].map((n) => row(n, { first_name: 'New' })), ...range(6, 10).map((n) => row(n))]), { max_unsubscribe_ratio: 1 }, { dryRun: true });
       expect(run.error).to.equal(undefined);
       expect(run.log.join('\n')).to.include(
-        'samples: add *******0006, add *******0007, add *******0008, update *******0001, update *******0002, update *******0003, unsubscribe *******0005',
+        'samples: update *******0001 (fields_changed: emailAddress, firstName, lastName), update *******0002 (fields_changed: emailAddress, firstName, lastName), ' +
+          'update *******0003 (fields_changed: emailAddress, firstName, lastName), create *******0006 (new_in_audience), create *******0007 (new_in_audience), ' +
+          'create *******0008 (new_in_audience), unsubscribe *******0005 (absent_from_complete_audience)',
       );
     });
   });

@@ -69,10 +69,9 @@ describe('consent in the diff and the plan', () => {
     const dry = await runTarget(sandbox, consented(rows), {}, { dryRun: true });
     expect(dry.error).to.equal(undefined);
     expect(dry.result?.counts.planned.new).to.equal(1);
-    expect(dry.result?.plans[0]?.samples.new).to.deep.equal([phone(41)]);
     expect(dry.result?.plans[0]?.newKeys.has(Number(phone(40)))).to.equal(false);
     expect(dry.result?.plans[0]?.revocations.others).to.deep.equal([phone(40)]);
-    expect(dry.log.join('\n')).to.match(/samples: add \*+0041, opt out \*+0040/);
+    expect(dry.log.join('\n')).to.match(/samples: create \*+0041 \(new_in_audience\), opt_out \*+0040 \(consent_revoked\)$/m);
     const run = await runTarget(sandbox, consented(rows));
     expect(run.error).to.equal(undefined);
     // The duplicate row is rejected for its fields; its consent event counted all the same.

@@ -2,19 +2,19 @@ import { expect } from 'chai';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseTargetConfig } from '../../src/config/target.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { checkJournalWritable } from '../../src/transactional/journal.js';
 import { ObjectStore } from '../../src/transactional/s3-store.js';
 import { startCli } from '../support/cli.js';
-import { OTHER_LIST, SC, baseSeed, member, msg, phone, texts } from '../support/fixtures.js';
+import { LIST, OTHER_LIST, SC, audience, baseSeed, member, msg, phone, row, texts } from '../support/fixtures.js';
 import { rawConfigFor, runTarget, sandboxWith } from '../support/harness.js';
 import { killAfterSends, unknownIn } from '../support/kill.js';
 import { s3Unavailable, startS3, type S3Server } from '../support/s3.js';
 import { tempDir } from '../support/tmp.js';
 
-describe('transactional texts with the journal in S3 (a real S3-compatible server)', function () {
+describe('S3 stores (a real S3-compatible server): the transactional journal and the audit trail', function () {
   let s3: S3Server;
   let sandbox: Sandbox;
   let journalPath: string;
@@ -188,5 +188,47 @@ describe('transactional texts with the journal in S3 (a real S3-compatible serve
     const missing = await checkJournalWritable(config({ journal_path: 's3://no-such-bucket-here' }));
     expect(missing).to.deep.include({ ok: false, exitCode: 1 });
     expect(missing.ok === false && missing.fix).to.match(/^journal_path s3:\/\/no-such-bucket-here: cannot write .*the bucket does not exist/);
+  });
+
+  it('the audit trail in S3: one new object per batch of writes, each line a write with its reason; a run that writes nothing adds none', async function () {
+    this.timeout(60_000);
+    const lists = await sandboxWith(baseSeed([1, 2, 3, 4, 5].map((n) => member(n))));
+    try {
+      const bucket = await s3.bucket();
+      const audit = { audit_path: `s3://${bucket}/audit`, journal_endpoint: s3.endpoint, batch_size: 2, max_unsubscribe_ratio: 0.5 };
+      const rows = [row(1), row(2, { first_name: 'Changed' }), row(3, { first_name: 'Changed' }), row(4), row(6), row(7), row(8)];
+      const first = await runTarget(lists, audience(rows), audit);
+      expect(first.error).to.equal(undefined);
+      const objects = async () => (await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'audit/' }))).Contents?.map((o) => o.Key as string) ?? [];
+      const names = await objects();
+      // Two updates (one batch), three creates (two batches), one unsubscribe: four objects, named by day, time, run and sequence.
+      expect(names).to.have.length(4);
+      for (const name of names) expect(name).to.match(/^audit\/\d{4}-\d{2}-\d{2}\/\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}-\d{6}\.jsonl$/);
+      const lines = [];
+      for (const name of names) {
+        const body = await (await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: name }))).Body?.transformToString('utf8');
+        lines.push(...(body ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+      }
+      expect(lines.map((l) => `${l.action} ${l.phone} ${l.reason} ${l.outcome}`).sort()).to.deep.equal(
+        [
+          `update ${phone(2)} fields_changed done`,
+          `update ${phone(3)} fields_changed done`,
+          `create ${phone(6)} new_in_audience done`,
+          `create ${phone(7)} new_in_audience done`,
+          `create ${phone(8)} new_in_audience done`,
+          `unsubscribe ${phone(5)} absent_from_complete_audience done`,
+        ].sort(),
+      );
+      for (const l of lines) expect(l).to.include({ list: LIST });
+      const again = await runTarget(lists, audience(rows), audit);
+      expect(again.error).to.equal(undefined);
+      expect(await objects()).to.deep.equal(names);
+      // A store that refuses stops the run before any write, naming audit_path.
+      const refused = await runTarget(lists, audience([...rows, row(9)]), { ...audit, audit_path: 's3://no-such-bucket-here/audit' });
+      expect(refused.error?.message).to.match(/^audit_path s3:\/\/no-such-bucket-here\/audit: cannot write .*: the bucket does not exist/);
+      expect(lists.state.subscribedPhones(LIST)).to.not.include(phone(9));
+    } finally {
+      await lists.close();
+    }
   });
 });

@@ -4,9 +4,11 @@
  *   target-listrak-sms --config config.json [--dry-run] < audience.jsonl
  *   target-listrak-sms --sandbox seed.json [--config overrides.json] < audience.jsonl   (embedded sandbox)
  */
+import { fstatSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { catalogAudience, checkTarget, PACKAGED_CATALOG } from '../check/target.js';
-import { assertUsablePaths, targetPaths } from '../config/paths.js';
+import { assertUsablePath, assertUsablePaths, targetPaths } from '../config/paths.js';
 import { parseTargetConfig, readJsonFile, type TargetConfig } from '../config/target.js';
 import { TARGET_PLUGIN } from '../config/plugins.js';
 import { ConfigError, EXIT } from '../errors.js';
@@ -16,6 +18,7 @@ import { createLogger, type Logger } from '../log.js';
 import { maskPhonesIn, scrubSecrets } from '../redact.js';
 import { createStatusOutput } from '../report/progress.js';
 import { runSync } from '../sync/run.js';
+import { checkPlan, readPlanFile, type SavedPlan } from '../sync/plan-file.js';
 import { Metrics } from '../singer/metrics.js';
 import { createSingerWriter } from '../singer/writer.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
@@ -26,6 +29,8 @@ import { MELTANO_TEST_STREAM, peekMeltanoTest } from './meltano-test.js';
 import { debugRequested, runMain } from './run.js';
 
 const HELP = `Usage: target-listrak-sms --config CONFIG [--dry-run] [--input FILE] < singer.jsonl
+       target-listrak-sms --config CONFIG --plan PLAN [--input FILE] < singer.jsonl
+       target-listrak-sms --config CONFIG --apply PLAN
        target-listrak-sms --config CONFIG --check [--catalog CATALOG]
 
 Makes one Listrak SMS list mirror the audience stream read on stdin (Singer JSONL), and sends the transactional
@@ -34,6 +39,11 @@ texts it holds exactly once. stdout carries the tap's states, each once it is sa
 Options:
 ${TARGET_OPTIONS_HELP}
   --dry-run           read everything, write nothing, print the plan
+  --plan FILE         as --dry-run, and write every planned change (full phones, values, reasons) to FILE
+                      (mode 0600) for review; exit 0 once it is written
+  --apply FILE        apply a plan written by --plan: reads no input, re-reads the list, and writes only the
+                      planned changes still needed; refuses (exit 2) a plan for another sender code or list, of
+                      another format, or older than max_plan_age; then passes on the plan's tap state
   --check             check the config against Listrak, one line per check, and stop (writes nothing)
   --catalog FILE      with --check: the catalog whose audience schema decides the mirrored fields
                       (default: the packaged catalog.json)
@@ -55,17 +65,23 @@ async function main(argv: string[], stop: AbortSignal): Promise<number> {
     catalog: { type: 'string' },
     debug: { type: 'boolean' },
     sandbox: { type: 'string' },
+    plan: { type: 'string' },
+    apply: { type: 'string' },
   });
   if (values.help) return print(HELP);
   if (values.version) return print(`target-listrak-sms ${packageVersion()}`);
   if (values.about) return print(aboutText(TARGET_PLUGIN, values.format));
   if (values.catalog && !values.check) throw new ConfigError('--catalog goes with --check (a sync takes its fields from the SCHEMA in its input)');
   if (values.check && values['dry-run']) throw new ConfigError('--check and --dry-run cannot be combined');
+  const modes = (['check', 'dry-run', 'plan', 'apply'] as const).filter((m) => values[m] !== undefined && values[m] !== false);
+  if (modes.length > 1) throw new ConfigError(`--${modes[0]} and --${modes[1]} cannot be combined`);
+  if (values.apply !== undefined && values.input !== undefined) throw new ConfigError('--apply reads no input: the plan holds every change (drop --input)');
 
   let sandbox: Sandbox | undefined;
   if (!values.config?.length && !values.sandbox) throw new ConfigError('--config is required (or --sandbox SEED for a demo against the embedded sandbox)');
   let raw = readConfig(values.config, TARGET_PLUGIN);
-  const input = inputStream(values.input);
+  // --apply reads nothing from stdin; a plan stands alone.
+  const input = values.apply !== undefined ? ignoredStdin() : inputStream(values.input);
   if (values.sandbox) {
     const seed = readJsonFile(values.sandbox, 'sandbox seed') as SandboxSeed;
     sandbox = await startSandbox({ seed, importDelayMs: 200 });
@@ -83,7 +99,10 @@ async function main(argv: string[], stop: AbortSignal): Promise<number> {
     }
     // Every file the run may write is checked before the first call.
     assertUsablePaths(targetPaths(config));
-    return await sync(config, values['dry-run'] ?? false, peeked.input, stop);
+    if (values.plan !== undefined) assertUsablePath('--plan', values.plan, 'file');
+    const saved = values.apply !== undefined ? await readPlanFile(values.apply) : undefined;
+    if (saved) checkPlan(saved, config);
+    return await sync(config, { dryRun: values['dry-run'] === true || values.plan !== undefined, planFile: values.plan, saved }, peeked.input, stop);
   } finally {
     await sandbox?.close();
   }
@@ -105,7 +124,8 @@ function clientWithLogger(config: TargetConfig, write?: (line: string) => void, 
   return { client: ref.client, logger };
 }
 
-async function sync(config: TargetConfig, dryRun: boolean, input: ReturnType<typeof inputStream>, stop: AbortSignal): Promise<number> {
+async function sync(config: TargetConfig, mode: { dryRun: boolean; planFile?: string; saved?: SavedPlan }, input: Readable, stop: AbortSignal): Promise<number> {
+  const { dryRun, planFile, saved } = mode;
   // Log lines and progress share stderr: a live status line on a terminal, plain progress lines elsewhere.
   const status = createStatusOutput(process.stderr);
   const metrics = new Metrics();
@@ -114,9 +134,11 @@ async function sync(config: TargetConfig, dryRun: boolean, input: ReturnType<typ
   try {
     // LISTRAK_SMS_REFERENCE_ONLY=1: the reference path alone, to compare with the fast path (or rule it out).
     const fastPath = process.env.LISTRAK_SMS_REFERENCE_ONLY !== '1';
-    const result = await runSync({ config, api, http, input, writer: createSingerWriter(), logger, dryRun, fastPath, progress: status.progress, metrics, signal: stop });
+    const result = await runSync({ config, api, http, input, writer: createSingerWriter(), logger, dryRun, planFile, saved, fastPath, progress: status.progress, metrics, signal: stop });
     status.stop();
     logger.info(`${dryRun ? 'dry run (nothing was written)' : 'report'}:\n${result.report}`);
+    // A plan was written: withheld or refused removals are in it, and applying it does what it says.
+    if (planFile) return EXIT.ok;
     if (result.counts.removalsWithheld) {
       logger.warn(`removals withheld (exit ${EXIT.withheld}): adds and updates were applied, nobody was unsubscribed`);
       return EXIT.withheld;
@@ -152,6 +174,25 @@ function sandboxConfig(seed: SandboxSeed, sandbox: Sandbox): Record<string, unkn
     import_poll_interval_s: 0.1,
     max_requests_per_second: 200,
   };
+}
+
+/**
+ * --apply's stdin: never read for messages. Data arriving on a pipe is said once and dropped; nothing waits for it
+ * (the stream is let go when the run ends).
+ */
+function ignoredStdin(): Readable {
+  try {
+    const st = fstatSync(0);
+    if (st.isFile() && st.size > 0) process.stderr.write('WARN: --apply reads no input: the data on stdin is ignored (the plan holds every change)\n');
+    else if (st.isFIFO() || st.isSocket()) {
+      process.stdin.once('data', () => process.stderr.write('WARN: --apply reads no input: the data on stdin is ignored (the plan holds every change)\n'));
+      process.stdin.on('data', () => {});
+      process.stdin.unref?.();
+    }
+  } catch {
+    // No descriptor 0: nothing to ignore.
+  }
+  return Readable.from([]);
 }
 
 function print(text: string): number {

@@ -68,6 +68,7 @@ export interface ConfigPath {
 export function targetPaths(config: TargetConfig): ConfigPath[] {
   return [
     { key: 'rejects_file', path: config.rejects_file, use: 'file' },
+    ...(config.audit_path !== undefined && !isS3Url(config.audit_path) ? [{ key: 'audit_path', path: config.audit_path, use: 'file' as const }] : []),
     // Only transactional texts use the journal, and they need transactional_phone_list_id; an s3:// journal is no
     // local path (the journal module checks it).
     ...(config.transactional_phone_list_id !== undefined && !isS3Url(config.journal_path) ? [{ key: 'journal_path', path: config.journal_path, use: 'file' as const }] : []),

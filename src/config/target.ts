@@ -132,7 +132,7 @@ export const targetConfigSchema = z
     journal_endpoint: z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
       .optional()
-      .describe('Endpoint of an S3-compatible store for an s3:// journal (MinIO, R2, GCS interoperability), addressed path-style; default: AWS S3'),
+      .describe('Endpoint of an S3-compatible store for an s3:// journal_path or audit_path (MinIO, R2, GCS interoperability), addressed path-style; default: AWS S3'),
     journal_retention_days: positiveInt().default(30).describe("Days a local journal keeps an entry after its last change; older entries are compacted away"),
     max_text_age: z
       .string()
@@ -144,6 +144,20 @@ export const targetConfigSchema = z
       .default(false)
       .describe('Subscribe (or create) a contact missing from the transactional list before its text, which makes Listrak text its opt-in'),
     resend_unknown: z.boolean().default(false).describe('Send again texts whose earlier outcome is unknown (the process died mid-call); off, they are reported'),
+    max_plan_age: z
+      .string()
+      .refine((d) => durationMs(d) !== undefined, 'must be a duration such as 90m, 24h or 2d')
+      .default('24h')
+      .describe('--apply refuses a plan made longer ago than this (90m, 24h, 2d): the list it was made against has moved on'),
+    audit_path: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith('s3://') || isS3Url(p), 'an S3 audit trail is written s3://bucket or s3://bucket/prefix')
+      .optional()
+      .describe(
+        'Where every write is recorded, one JSON line each (time, run id, list, action, full phone, reason, outcome): a local file, only ever appended to, mode 0600; ' +
+          'or s3://bucket/prefix, one new object per batch (journal_endpoint for another store); unset, no audit trail',
+      ),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -179,7 +193,13 @@ export function parseTargetConfig(raw: unknown): TargetConfig {
   const parsed = targetConfigSchema.safeParse(asMeltanoGaveIt(raw, targetConfigSchema));
   if (!parsed.success) throw new ConfigError(`invalid config: ${describeIssues(parsed.error)}`);
   const c = parsed.data;
-  return { ...c, rejects_file: underProjectRoot(c.rejects_file), journal_path: underProjectRoot(c.journal_path) };
+  const audit = c.audit_path;
+  return {
+    ...c,
+    rejects_file: underProjectRoot(c.rejects_file),
+    journal_path: underProjectRoot(c.journal_path),
+    ...(audit !== undefined ? { audit_path: isS3Url(audit) ? audit : underProjectRoot(audit) } : {}),
+  };
 }
 
 export function readJsonFile(path: string, what: string): unknown {

@@ -34,8 +34,6 @@ export interface AudienceReading {
   index: MemberIndex;
   /** The phones planned as new (created or subscribed), as keys: what known-numbers.ts looks for. */
   newKeys: SortedKeys;
-  /** Samples of planned writes (full phones, masked where shown), for the dry run. */
-  samples: { new: string[]; update: string[] };
   /** Audience records met before the member index, and how many of them were read again from the input's copy. */
   early: { records: number; reread: number };
   /** Audience records settled as unchanged members from their digest alone, never parsed in full (the fast path). */
@@ -87,8 +85,7 @@ export class AudienceSink implements StreamSink<Digest> {
     // A new number planned from one row and revoked by a later event of another is not added after all.
     const newKeys = differ.newKeys.filter((key) => !consent.revoked(key));
     this.input.counts.planned.new -= differ.newKeys.length - newKeys.length;
-    const samples = { new: differ.samples.new.filter((p) => !consent.revoked(Number(p))), update: differ.samples.update };
-    return { index, newKeys: SortedKeys.from(newKeys), samples, early, settledFromDigest: differ.settledFromDigest, consent };
+    return { index, newKeys: SortedKeys.from(newKeys), early, settledFromDigest: differ.settledFromDigest, consent };
   }
 
   /** Count an audience record; the index, settling the early records as soon as it is there. */

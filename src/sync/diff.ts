@@ -47,7 +47,6 @@ export class RecordDiff {
   private readonly newPhones = new Set<number>();
   /** Keys of the phones spooled as new, in input order. */
   readonly newKeys: number[] = [];
-  readonly samples = { new: [] as string[], update: [] as string[] };
   settledFromDigest = 0;
   /** The standing consent event of each phone that carried one: resolved once the whole input is read. */
   readonly consent = new ConsentLedger();
@@ -116,7 +115,6 @@ export class RecordDiff {
     }
     counts.planned.new++;
     this.newKeys.push(key);
-    if (this.samples.new.length < 3) this.samples.new.push(r.phone);
     await this.input.spool.add({ kind: 'new', phone: r.phone, line: msg.line, file: msg.file, values: mapped.values });
   }
 
@@ -148,7 +146,6 @@ export class RecordDiff {
     if (system) counts.planned.changedSystem++;
     else counts.planned.changedCustomOnly++;
     const memberPhone = index.phoneAt(at);
-    if (this.samples.update.length < 3) this.samples.update.push(memberPhone);
     await this.input.spool.add({ kind: 'update', phone: memberPhone, line: msg.line, file: msg.file, values, system, custom });
   }
 

@@ -25,12 +25,10 @@ export interface SyncPlan {
   readonly removals: RemovalPlan;
   /** Whose revoked consent is honoured, and how (or why the sync is refused: the opt-out guard). */
   readonly revocations: RevocationPlan;
-  /** A few planned writes (full phones, masked wherever shown). */
-  readonly samples: { readonly new: readonly string[]; readonly update: readonly string[] };
   /** The tap's latest state, passed on once the plan is applied. */
   readonly tapState: { readonly value: unknown } | undefined;
 }
 
 export function frozenPlan(plan: SyncPlan): SyncPlan {
-  return Object.freeze({ ...plan, samples: Object.freeze({ new: Object.freeze([...plan.samples.new]), update: Object.freeze([...plan.samples.update]) }) });
+  return Object.freeze({ ...plan });
 }

@@ -15,13 +15,14 @@
  */
 import type { TargetConfig } from '../config/target.js';
 import type { ConsentLedger } from '../contact/consent.js';
-import { isCode, isNotFound, isPerContact } from '../listrak/codes.js';
+import { isCode, isNotFound, isPerContact, NUMBER_IS } from '../listrak/codes.js';
 import { mapConcurrent } from '../listrak/limiter.js';
 import type { ContactDetails } from '../listrak/sms.js';
 import type { SyncCounts } from '../report/counts.js';
 import { fmt } from '../report/counts.js';
 import type { SortedKeys } from '../tables/keys.js';
 import type { MemberIndex } from '../tables/member-index.js';
+import { revocationChange } from './change.js';
 import type { ApplyContext } from './writes.js';
 
 export interface RevocationPlan {
@@ -66,12 +67,14 @@ export function planRevocations(
 /** The revocations phase: one call a member, a lookup and at most one call any other number; `ctx.concurrency` in flight. */
 export async function applyRevocations(ctx: ApplyContext, plan: RevocationPlan): Promise<void> {
   await mapConcurrent(plan.members, ctx.concurrency, (phone) => revoke(ctx, plan, phone));
+  await ctx.audit?.flush();
   await mapConcurrent(plan.others, ctx.concurrency, async (phone) => {
     const held = await lookup(ctx, phone);
     if (held === undefined) ctx.counts.consent.not_on_sender_code++;
     else if (held.optedOut) ctx.counts.consent.already_honoured++;
     else await revoke(ctx, plan, phone);
   });
+  await ctx.audit?.flush();
 }
 
 async function lookup(ctx: ApplyContext, phone: string): Promise<ContactDetails | undefined> {
@@ -85,17 +88,23 @@ async function lookup(ctx: ApplyContext, phone: string): Promise<ContactDetails 
 
 async function revoke(ctx: ApplyContext, plan: RevocationPlan, phone: string): Promise<void> {
   const { api, list, counts } = ctx;
+  let outcome = 'done';
   try {
     if (plan.action === 'opt_out') await api.updateContact({ phoneNumber: phone, optedOut: true });
     else await api.unsubscribe(phone, list.phoneListId);
     counts.consent.honoured++;
   } catch (e) {
+    outcome = (e as { code?: string }).code ?? 'FAILED';
     // Off the list already: what an unsubscribe wants.
-    if (plan.action === 'unsubscribe' && isCode(e, 'ERROR_PHONE_NUMBER_NOT_SUBSCRIBED')) counts.consent.honoured++;
+    if (plan.action === 'unsubscribe' && isCode(e, NUMBER_IS.notSubscribed)) {
+      counts.consent.honoured++;
+      outcome = 'already';
+    }
     // Not on the sender code: nobody to opt out, and the number is never added while its row says revoked.
     else if (isCode(e, 'ERROR_PHONE_NUMBER_NOT_FOUND') || isNotFound(e)) counts.consent.not_on_sender_code++;
     // Banned or suspended: Listrak texts it no more either way.
     else if (isPerContact(e)) counts.consent.refused_by_listrak++;
     else throw e;
   }
+  ctx.audit?.written(revocationChange(plan.action, phone, list.phoneListId), outcome);
 }

@@ -14,7 +14,6 @@ import { activeList, prepareSenderCode } from '../listrak/account.js';
 import type { ListrakHttp } from '../listrak/http.js';
 import type { PhoneList, SmsApi } from '../listrak/sms.js';
 import type { Logger } from '../log.js';
-import { maskPhone } from '../redact.js';
 import type { Digest } from '../contact/digest.js';
 import { digestBlocks } from '../fast/block-digester.js';
 import { routeDigestedInput } from '../fast/digested-input.js';
@@ -35,6 +34,11 @@ import type { SyncPlan } from './plan.js';
 import { prepare, prepareSender, type PreparedSender } from './prepare.js';
 import { evidenceMode } from './removal.js';
 import { Workspace } from './workspace.js';
+import { applyPlan, type ListWriter } from './apply-plan.js';
+import { plannedVersusNeeded, savedListPlan } from './apply-saved.js';
+import { AuditTrail, type AuditHook } from './audit.js';
+import { describeChange, planChanges, sampleChanges } from './change.js';
+import { planHeader, writePlanFile, type SavedPlan } from './plan-file.js';
 import { WriteSpool } from './spool.js';
 
 export type { Phase } from './phase-clock.js';
@@ -58,6 +62,10 @@ export interface SyncDeps {
   metrics?: Metrics;
   /** A stop request (a signal, stdout closed): the run stops at a safe point and throws its reason. */
   signal?: AbortSignal;
+  /** With dryRun: also write every planned change to this file (--plan, plan-file.ts). */
+  planFile?: string;
+  /** --apply: a saved plan to apply instead of reading the input (checked by plan-file.ts's checkPlan). */
+  saved?: SavedPlan;
 }
 
 export interface SyncResult {
@@ -71,6 +79,13 @@ export interface SyncResult {
 }
 
 export type ReadingFigures = Pick<AudienceReading, 'early' | 'settledFromDigest'>;
+
+/** A list of the run as the report and the state's progress name it. */
+interface ListTally {
+  readonly stream: string;
+  readonly list: PhoneList;
+  readonly counts: SyncCounts;
+}
 
 export async function runSync(deps: SyncDeps): Promise<SyncResult> {
   const run = new Run(deps);
@@ -164,11 +179,14 @@ class Run {
       const audienceStream = config.stream_lists ? undefined : config.audience_stream;
       // One router for the whole input: a partial last line met by the head is held as it would be later.
       const router = new SingerRouter<Digest>();
-      const head = await readInputHead(work.source, router, { audience: audienceStream, transactional: config.transactional_stream });
+      const { saved } = this.deps;
+      // --apply reads no input: the plan holds everything it needs.
+      const head = saved ? undefined : await readInputHead(work.source, router, { audience: audienceStream, transactional: config.transactional_stream });
       const rejects = (this.rejectsOfRun = new RejectSink(rejectsPath(config.rejects_file, this.dryRun), this.counts));
       try {
         let result: SyncResult;
-        if (config.stream_lists && head.audience) result = await this.severalLists(router, head, work, rejects);
+        if (!head) result = await this.applySaved(saved as SavedPlan, work);
+        else if (config.stream_lists && head.audience) result = await this.severalLists(router, head, work, rejects);
         else if (head.audience) result = await this.audience(router, head, head.audience, work, rejects);
         else {
           await work.spill.stop();
@@ -318,8 +336,16 @@ class Run {
       .flatMap((p) => [p.removals.refused, p.revocations.refused].map((r) => r && (lists.length > 1 ? `list ${p.list.phoneListId}: ${r}` : r)))
       .filter((r) => r !== undefined);
     if (this.dryRun) {
-      for (const plan of plans) this.printPlan(plan);
-      if (work.spool.count('transactional')) logger.info(`${fmt(work.spool.count('transactional'))} transactional text(s) would be sent`);
+      for (const plan of plans) await this.printPlan(plan);
+      const texts = work.spool.count('transactional');
+      if (this.deps.planFile) {
+        await this.savePlan(this.deps.planFile, lists, plans, router);
+        if (texts) logger.warn(`${fmt(texts)} transactional text(s) are not part of a plan; a run without --plan sends them`);
+        // The plan says what the guard refuses; applying it leaves that part out.
+        if (refused.length) logger.warn(`the guard refuses part of this plan, which therefore holds none of it: ${refused.join('; ')}`);
+        return { counts: this.totals(), report: this.report(), dryRun: true, plans, reading };
+      }
+      if (texts) logger.info(`${fmt(texts)} transactional text(s) would be sent`);
       if (refused.length) {
         logger.warn(`the guard would stop this sync: ${refused.join('; ')}`);
         throw new GuardError(refused.join('; '));
@@ -327,7 +353,7 @@ class Run {
       return { counts: this.totals(), report: this.report(), dryRun: true, plans, reading };
     }
     if (refused.length) throw new GuardError(refused.join('; '));
-    for (const [i, list] of lists.entries()) await list.apply(plans[i] as SyncPlan, () => this.checkpoint());
+    await this.audited((audit) => lists.map((list, i) => () => list.apply(plans[i] as SyncPlan, () => this.checkpoint(), audit)));
     // A text to a phone whose consent an audience of this input revokes is never sent.
     await this.sendSpooledTexts(work.spool, lists[0]?.sender.region, (key) => plans.some((p) => p.revocations.revoked(key)));
     // The tap's state only now: every record before it is applied (a sync is whole or not at all).
@@ -335,7 +361,63 @@ class Run {
     return { ...this.finish(done, router.tapState && { value: router.tapState.value }, plans), reading };
   }
 
-  private lists: ListRun[] = [];
+  /** The lists of this run, as the report and the state's progress name them. */
+  private lists: ListTally[] = [];
+
+  /** Run each list's apply in turn, every write told to the audit trail when audit_path is set. */
+  private async audited(applies: (audit: AuditHook | undefined) => (() => Promise<void>)[], plan?: string): Promise<void> {
+    const audit = await AuditTrail.open(this.deps.config, this.runId, plan !== undefined ? { plan } : {});
+    try {
+      for (const apply of applies(audit)) await apply();
+    } finally {
+      await audit?.close();
+    }
+  }
+
+  /** --plan: every list's planned changes, written to `path` for review and for --apply. */
+  private async savePlan(path: string, lists: ListRun[], plans: SyncPlan[], router: SingerRouter<Digest>): Promise<void> {
+    const { config, logger } = this.deps;
+    const seen = plans.map((plan, i) => {
+      const list = lists[i] as ListRun;
+      return { plan, properties: list.planInput.properties, records: list.counts.records, members: list.counts.members };
+    });
+    const header = await writePlanFile(path, planHeader(seen, config, router.tapState && { value: router.tapState.value }), async function* () {
+      for (const plan of plans) yield* planChanges(plan, config.batch_size);
+    });
+    const named = Object.entries(header.counts).filter(([, n]) => n > 0);
+    logger.info(`plan written to ${path}: ${named.map(([a, n]) => `${fmt(n)} ${a}`).join(', ') || 'no change'}`);
+  }
+
+  /**
+   * --apply: each list of the saved plan re-read, the changes still needed on it (apply-decision.ts) applied by the
+   * same phases as a run's own plan, then the plan's tap state passed on.
+   */
+  private async applySaved(saved: SavedPlan, work: Workspace): Promise<SyncResult> {
+    const { config, api, logger } = this.deps;
+    const { header } = saved;
+    const sender = await prepareSender(api, config);
+    const several = header.lists.length > 1 || config.stream_lists !== undefined;
+    this.clock.done('prepare', `plan ${saved.path} made ${header.created}, sender code ${header.sender_code_id} (${sender.region}), ${header.lists.map((l) => `list ${l.phone_list_id}`).join(', ')}`, 'members');
+    const signal = this.deps.signal ?? new AbortController().signal;
+    const applying: { plan: SyncPlan; writer: ListWriter }[] = [];
+    for (const [i, entry] of header.lists.entries()) {
+      const counts = several ? new SyncCounts() : this.counts;
+      const spool = i === 0 ? work.spool : work.newSpool();
+      this.clock.step('members');
+      const { plan, todo } = await savedListPlan({ config, api, fastPath: this.fastPath, signal }, saved, entry, sender, spool, counts);
+      this.clock.done('members', `${several ? `list ${entry.phone_list_id}: ` : ''}${fmt(counts.members)} current members indexed`, 'audience');
+      logger.info(`plan ${saved.path}${several ? `, list ${entry.phone_list_id}` : ''}: ${plannedVersusNeeded(entry, todo)}`);
+      if (plan.removals.withheld) logger.warn(`the plan holds ${several ? `for list ${entry.phone_list_id} ` : ''}no unsubscribes: ${plan.removals.withheld}`);
+      this.lists.push({ stream: entry.stream, list: plan.list, counts });
+      applying.push({ plan, writer: { counts, sender, rejects: this.rejectsOfRun.countedIn(counts) } });
+    }
+    const rate = () => this.deps.http.rate.summary();
+    const deps = { config, api, logger, clock: this.clock, runId: this.runId, rate };
+    await this.audited((audit) => applying.map(({ plan, writer }) => () => applyPlan(deps, writer, plan, () => this.checkpoint(), audit)), header.created);
+    const plans = applying.map((a) => a.plan);
+    const done = plans.length === 1 ? `list ${plans[0]?.list.phoneListId} is as the plan promised` : `${plans.length} lists are as the plan promised`;
+    return { ...this.finish(done, header.tap_state ?? undefined, plans), reading: [] };
+  }
 
   /** The run's tally with every list's: what the report, the metrics and the state's progress show. */
   private totals(): SyncCounts {
@@ -376,7 +458,7 @@ class Run {
   }
 
   /** The dry run: a plan, printed; nothing is written. */
-  private printPlan(plan: SyncPlan): void {
+  private async printPlan(plan: SyncPlan): Promise<void> {
     const { logger } = this.deps;
     const counts = this.lists.find((l) => l.stream === plan.stream)?.counts ?? this.counts;
     const of = this.lists.length > 1 ? `list ${plan.list.phoneListId} plan` : 'plan';
@@ -388,21 +470,8 @@ class Run {
         (plan.revocations.others.length ? ` (and ${fmt(plan.revocations.others.length)} other revoked number(s) to opt out where the sender code holds them)` : ''),
     );
     logger.info(plan.evidence.complete ? `removals allowed: ${plan.evidence.because}` : `removals would be withheld: ${plan.evidence.missing}; ${plan.evidence.fix}`);
-    const samples = [
-      ...plan.samples.new.map((p) => `add ${maskPhone(p)}`),
-      ...plan.samples.update.map((p) => `update ${maskPhone(p)}`),
-      ...take(plan.removals.phones(), 3).map((p) => `unsubscribe ${maskPhone(p)}`),
-      ...[...plan.revocations.members.slice(0, 3), ...plan.revocations.others.slice(0, 3)].map((p) => `${plan.revocations.action === 'opt_out' ? 'opt out' : 'unsubscribe (consent revoked)'} ${maskPhone(p)}`),
-    ];
+    // The same description of a change as the plan file and the audit trail (change.ts).
+    const samples = (await sampleChanges(plan, 3)).map(describeChange);
     if (samples.length) logger.info(`samples: ${samples.join(', ')}`);
   }
-}
-
-function take<T>(it: Iterable<T>, n: number): T[] {
-  const out: T[] = [];
-  for (const v of it) {
-    if (out.length >= n) break;
-    out.push(v);
-  }
-  return out;
 }

@@ -13,14 +13,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ContactValues } from '../contact/fields.js';
+import type { ChangeReason } from './change.js';
 import { isRunning } from '../processes.js';
 
-/** Each write keeps where its record came from (`file`: a BATCH file), so a later reject can name it. */
+/**
+ * Each write keeps where its record came from (`file`: a BATCH file), so a later reject can name it. `reason`: set
+ * when the write comes from a saved plan (--apply), whose reason it keeps (change.ts derives it otherwise).
+ */
 export type PlannedWrite =
   /** A phone not on the list: subscribe or create. */
-  | { kind: 'new'; phone: string; line: number; file?: string; values: ContactValues }
+  | { kind: 'new'; phone: string; line: number; file?: string; values: ContactValues; reason?: ChangeReason }
   /** A member whose mirrored fields differ; `system`/`custom` say which groups changed. */
-  | { kind: 'update'; phone: string; line: number; file?: string; values: ContactValues; system: boolean; custom: boolean }
+  | { kind: 'update'; phone: string; line: number; file?: string; values: ContactValues; system: boolean; custom: boolean; reason?: ChangeReason }
   /** A member in the audience that does not carry the managed field yet (removal_scope "managed"): set it. */
   | { kind: 'mark'; phone: string; line: number }
   /** A transactional text met in an input that also holds the audience: sent once the audience is in place. */

@@ -15,6 +15,8 @@ import type { SyncCounts } from '../report/counts.js';
 import type { PlannedWrite, WriteSpool } from './spool.js';
 import type { KnownContact } from './known-numbers.js';
 import { maskPhone } from '../redact.js';
+import type { AuditHook } from './audit.js';
+import { changeOfWrite, type ChangeAction } from './change.js';
 
 export interface ApplyContext {
   api: SmsApi;
@@ -39,14 +41,23 @@ export interface ApplyContext {
   onHandled?: () => void;
   /** Phone keys whose standing consent is revoked (revocations.ts): a new number among them is never added. */
   revoked?: (key: number) => boolean;
+  /** Told each write's outcome (`done`, `already`, an `ERROR_*` code), and each import row queued (audit.ts). */
+  audit?: AuditHook;
+}
+
+/** Tell the audit trail what became of a write (the change it made, as change.ts describes it). */
+function audited(ctx: ApplyContext, w: ContactWrite, action: ChangeAction, outcome: string): void {
+  ctx.audit?.written({ ...changeOfWrite(w, ctx.plan, ctx.list.phoneListId), action }, outcome);
 }
 
 export async function applyWrites(ctx: ApplyContext, spool: WriteSpool): Promise<void> {
   for await (const batch of spool.batches('update', ctx.batchSize)) {
     await mapConcurrent(batch, ctx.concurrency, (w) => applyUpdate(ctx, w).then(ctx.onHandled));
+    await ctx.audit?.flush();
   }
   for await (const batch of spool.batches('new', ctx.batchSize)) {
     await mapConcurrent(batch, ctx.concurrency, (w) => (ctx.revoked?.(Number(w.phone)) ? Promise.resolve() : addContact(ctx, w)).then(ctx.onHandled));
+    await ctx.audit?.flush();
   }
   for await (const batch of spool.batches('mark', ctx.batchSize)) for (const w of batch) await markManaged(ctx, w.phone);
 }
@@ -55,12 +66,14 @@ export async function applyWrites(ctx: ApplyContext, spool: WriteSpool): Promise
 async function markManaged(ctx: ApplyContext, phone: string): Promise<void> {
   if (!ctx.marker) return;
   await ctx.marker.add(phone, ['true']);
+  ctx.audit?.queued({ action: 'mark', phone, list: ctx.list.phoneListId, reason: 'managed_mark' });
   ctx.counts.removal.marked_managed++;
 }
 
 type ContactWrite = Extract<PlannedWrite, { kind: 'new' | 'update' }>;
 
-function rejectFromListrak(ctx: ApplyContext, w: ContactWrite, err: ListrakError, what: string) {
+function rejectFromListrak(ctx: ApplyContext, w: ContactWrite, err: ListrakError, what: 'update' | 'create' | 'subscribe') {
+  audited(ctx, w, what, err.code);
   ctx.rejects.add({
     line: w.line,
     file: w.file,
@@ -76,6 +89,7 @@ function rejectFromListrak(ctx: ApplyContext, w: ContactWrite, err: ListrakError
 async function applyUpdate(ctx: ApplyContext, w: Extract<PlannedWrite, { kind: 'update' }>): Promise<void> {
   if (!w.system) {
     await ctx.importer.add(w.phone, w.values.custom);
+    ctx.audit?.queued(changeOfWrite(w, ctx.plan, ctx.list.phoneListId));
     ctx.counts.add('import_rows');
     return;
   }
@@ -86,6 +100,7 @@ async function put(ctx: ApplyContext, w: ContactWrite, values: ContactValues, wi
   try {
     ctx.counts.writes[w.kind === 'new' ? 'new' : 'update']++;
     await ctx.api.updateContact(contactBody(ctx.plan, w.phone, values, { system: true, custom: withCustom, omitEmpty: false }));
+    audited(ctx, w, 'update', 'done');
     ctx.counts.add('updated');
   } catch (e) {
     if (isPerContact(e)) return rejectFromListrak(ctx, w, e as ListrakError, 'update');
@@ -123,6 +138,7 @@ async function createOrSubscribe(ctx: ApplyContext, w: ContactWrite): Promise<vo
     counts.writes.new++;
     await api.createContact(list.phoneListId, contactBody(ctx.plan, w.phone, w.values, { system: true, custom: true, omitEmpty: true, markManaged: ctx.marker !== undefined }));
     counts.add(list.requireDoubleOptIn ? 'pending' : 'created');
+    audited(ctx, w, 'create', 'done');
     if (ctx.marker) counts.removal.marked_managed++;
     ctx.adaptive.created++;
   } catch (e) {
@@ -159,6 +175,7 @@ async function syncFields(ctx: ApplyContext, w: ContactWrite, stored: KnownConta
   if (systemDiffers) await put(ctx, w, w.values, customDiffers);
   else if (customDiffers) {
     await ctx.importer.add(w.phone, w.values.custom);
+    ctx.audit?.queued({ ...changeOfWrite(w, ctx.plan, ctx.list.phoneListId), action: 'import' });
     ctx.counts.add('import_rows');
   }
 }
@@ -188,14 +205,17 @@ async function subscribe(ctx: ApplyContext, w: ContactWrite): Promise<'subscribe
   try {
     counts.writes.new++;
     await api.subscribe(w.phone, list.phoneListId);
+    audited(ctx, w, 'subscribe', 'done');
     counts.add(list.requireDoubleOptIn ? 'pending' : 'subscribed');
     return list.requireDoubleOptIn ? 'pending' : 'subscribed';
   } catch (e) {
     if (isCode(e, NUMBER_IS.subscribed)) {
+      audited(ctx, w, 'subscribe', 'already');
       counts.add('subscribed');
       return 'subscribed';
     }
     if (isCode(e, NUMBER_IS.pending)) {
+      audited(ctx, w, 'subscribe', 'already');
       counts.add('pending');
       return 'pending';
     }

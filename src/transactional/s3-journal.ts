@@ -156,11 +156,11 @@ class S3Journal implements Journal {
     } catch {
       entry = undefined;
     }
-    if (!entry || !STATES.includes(entry.state)) throw new JournalError(`journal_path ${this.store.where}: ${name} is not a journal entry; refusing to guess whether its text was sent`);
+    if (!entry || !STATES.includes(entry.state)) throw new JournalError(`${this.store.where}: ${name} is not a journal entry; refusing to guess whether its text was sent`);
     return { entry, etag: object.etag };
   }
 
   private racing(name: string): JournalError {
-    return new JournalError(`journal_path ${this.store.where}: ${name} kept changing under this run (${MAX_RACES} tries); another runner is writing it`);
+    return new JournalError(`${this.store.where}: ${name} kept changing under this run (${MAX_RACES} tries); another runner is writing it`);
   }
 }

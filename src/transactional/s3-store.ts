@@ -1,7 +1,8 @@
 /**
- * The few object operations the S3 journal needs, over the AWS SDK: create-if-absent, replace-if-unchanged, read,
- * remove. A store's "no" to a condition comes back as a plain `undefined`; every other failure (after the SDK's own
- * retries) becomes one JournalError naming journal_path, since no text may be sent without its journal.
+ * The few object operations the S3 journal and the S3 audit trail need, over the AWS SDK: create-if-absent,
+ * replace-if-unchanged, read, remove. A store's "no" to a condition comes back as a plain `undefined`; every other
+ * failure (after the SDK's own retries) becomes one error naming the setting (journal_path: no text may be sent
+ * without its journal; audit_path: no write may go unrecorded), and the run stops.
  *
  * S3-compatible stores differ in what they honour, so the store is probed once when opened (see `probe`), and the
  * journal is told what it can rely on.
@@ -9,7 +10,7 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import type { TargetConfig } from '../config/target.js';
 import type { S3Location } from '../config/s3-url.js';
-import { JournalError } from '../errors.js';
+import { AuditError, JournalError } from '../errors.js';
 
 export interface StoreFeatures {
   /** A PUT with `If-None-Match: *` fails when the object exists: two runners cannot both create it. */
@@ -33,15 +34,18 @@ const NO_SUCH_ETAG = '0'.repeat(32);
 
 export class ObjectStore {
   features: StoreFeatures = { createIfAbsent: true, ifMatch: 'quoted' };
-  /** `journal_path` as configured, for messages. */
+  /** The setting and its value, as messages name them: `journal_path s3://…`. */
   readonly where: string;
+  private readonly setting: 'journal_path' | 'audit_path';
   private readonly client: S3Client;
 
   constructor(
     config: TargetConfig,
     private readonly location: S3Location,
+    setting: 'journal_path' | 'audit_path' = 'journal_path',
   ) {
-    this.where = config.journal_path;
+    this.setting = setting;
+    this.where = `${setting} ${config[setting] ?? ''}`;
     const endpoint = config.journal_endpoint;
     this.client = new S3Client({
       // Credentials come from the standard AWS chain (environment, profile, web identity, instance role).
@@ -112,14 +116,14 @@ export class ObjectStore {
 
   private async put(name: string, body: string): Promise<string> {
     const out = await this.attempt(name, body);
-    if (typeof out !== 'object') throw new JournalError(`journal_path ${this.where}: the store refused an unconditional write of ${name}`);
+    if (typeof out !== 'object') throw this.error(`${this.where}: the store refused an unconditional write of ${name}`);
     return out.etag;
   }
 
   /** A conditional PUT: the new ETag, or undefined when the store refused it because of its condition. */
   private async conditionalPut(name: string, body: string, condition: Condition): Promise<string | undefined> {
     const out = await this.attempt(name, body, condition);
-    if (out === 'unsupported') throw new JournalError(`journal_path ${this.where}: the store no longer accepts the conditional write it accepted when the run began`);
+    if (out === 'unsupported') throw this.error(`${this.where}: the store no longer accepts the conditional write it accepted when the run began`);
     return out === 'refused' ? undefined : out.etag;
   }
 
@@ -140,8 +144,12 @@ export class ObjectStore {
     }
   }
 
-  private failure(action: string, name: string, e: unknown): JournalError {
-    return new JournalError(`journal_path ${this.where}: cannot ${action} ${name}: ${explain(e)}`, { cause: e });
+  private failure(action: string, name: string, e: unknown): Error {
+    return this.error(`${this.where}: cannot ${action} ${name}: ${explain(e)}`, e);
+  }
+
+  private error(message: string, cause?: unknown): Error {
+    return this.setting === 'audit_path' ? new AuditError(message, { cause }) : new JournalError(message, { cause });
   }
 
   close() {
