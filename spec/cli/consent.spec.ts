@@ -129,7 +129,7 @@ describe('consent through the built binary', function () {
     expect(writeCalls(s)).to.deep.equal({});
     const dry = await run(s, input, {}, ['--dry-run']);
     expect(dry.code).to.equal(4);
-    expect(dry.stderr).to.include(`opt out *******0001`).and.include('opt out *******0002');
+    expect(dry.stderr).to.include('opt_out *******0001 (consent_revoked)').and.include('opt_out *******0002 (consent_revoked)');
     expect(dry.stderr).to.match(/2 member\(s\) whose consent is revoked to opt out/);
     expect(writeCalls(s)).to.deep.equal({});
     // Allowed for this run, both go.

@@ -8,7 +8,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runCli } from '../support/cli.js';
-import { LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
+import { AUDIENCE_SCHEMA, LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row, type Row } from '../support/fixtures.js';
 import { rawConfigFor, sandboxWith, writeCalls } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -163,5 +163,78 @@ describe('--plan and --apply', function () {
     expect(mode(auditPath)).to.equal(0o600);
     expect((await runCli('target.js', ['--config', config], input())).code).to.equal(0);
     expect(readFileSync(auditPath, 'utf8').split('\n').filter(Boolean)).to.have.length(first.length);
+  });
+
+  it('plans a revocation as an opt-out at the sender code, applies it once, and records it as consent_revoked', async () => {
+    sandbox = await sandboxWith(seed());
+    const dir = tempDir('plan');
+    const planPath = join(dir, 'plan.jsonl');
+    const auditPath = join(dir, 'audit.jsonl');
+    const config = writeConfig(dir, sandbox, { audit_path: auditPath, max_opt_out_ratio: 0.5 });
+    const schema = { ...AUDIENCE_SCHEMA, schema: { ...AUDIENCE_SCHEMA.schema, properties: { ...AUDIENCE_SCHEMA.schema.properties, sms_consent: {} } } };
+    // Member 5 revokes; 9, on no list of the sender code, revokes too; 7 is new and consents.
+    const rows = [row(1), row(2), row(3), row(4), row(5, { sms_consent: 'stop' }), row(6), row(7, { sms_consent: 'yes' }), row(9, { sms_consent: 'no' })];
+    const planned = await runCli('target.js', ['--config', config, '--plan', planPath], audience(rows, { schema }));
+    expect(planned.code, planned.stderr).to.equal(0);
+    expect(writeCalls(sandbox)).to.deep.equal({});
+    const [header, ...changes] = jsonLines(planPath);
+    expect(changes.filter((c) => c.reason === 'consent_revoked').map((c) => [c.action, c.phone])).to.deep.equal([
+      ['opt_out', phone(5)],
+      ['opt_out', phone(9)],
+    ]);
+    expect(changes.filter((c) => c.action === 'create').map((c) => c.phone), 'a revoked number is never planned as a create').to.deep.equal([phone(6), phone(7)]);
+    expect((header?.lists as { revocations: unknown }[])[0]?.revocations).to.deep.equal({ action: 'opt_out' });
+    expect((header?.settings as Record<string, unknown>).on_revoked).to.equal('opt_out');
+
+    const applied = await runCli('target.js', ['--config', config, '--apply', planPath]);
+    expect(applied.code, applied.stderr).to.equal(0);
+    expect(sandbox.state.contact(SC, phone(5))?.optedOut).to.equal(true);
+    expect(sandbox.state.contact(SC, phone(9)), 'a number the sender code never held is not created to opt it out').to.equal(undefined);
+    expect(sandbox.state.subscribedPhones(LIST)).to.include(phone(7));
+    const audit = jsonLines(auditPath);
+    expect(audit.filter((l) => l.reason === 'consent_revoked').map((l) => [l.action, l.phone, l.outcome])).to.deep.equal([['opt_out', phone(5), 'done']]);
+
+    sandbox.calls.clear();
+    const again = await runCli('target.js', ['--config', config, '--apply', planPath]);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(writeCalls(sandbox), 'the opt-out is settled: the sender code lists it').to.deep.equal({});
+    expect(jsonLines(auditPath)).to.have.length(audit.length);
+  });
+
+  it('plans and applies several lists (stream_lists) in one file; a config that maps a stream elsewhere is refused', async () => {
+    sandbox = await sandboxWith(baseSeed([member(1), member(2), member(3, { lists: [LIST, OTHER_LIST] }), member(4, { lists: [OTHER_LIST] })]));
+    const dir = tempDir('plan');
+    const planPath = join(dir, 'plan.jsonl');
+    const stream = (name: string, rows: Row[]) => audience(rows, { stream: name });
+    const mapped = (lists: Record<string, number>) => {
+      const path = join(dir, `config-${Object.values(lists).join('-')}.json`);
+      const raw = rawConfigFor(sandbox as Sandbox, { max_unsubscribe_ratio: 1, stream_lists: lists });
+      delete raw.phone_list_id;
+      writeFileSync(path, JSON.stringify(raw));
+      return path;
+    };
+    const config = mapped({ offer: LIST, control: OTHER_LIST });
+    // offer: 1 and new 5 (2 and 3 leave); control: 3 renamed (4 leaves).
+    const input = stream('offer', [row(1), row(5)]) + stream('control', [row(3, { first_name: 'Renamed' })]);
+    const planned = await runCli('target.js', ['--config', config, '--plan', planPath], input);
+    expect(planned.code, planned.stderr).to.equal(0);
+    expect(writeCalls(sandbox)).to.deep.equal({});
+    const [header] = jsonLines(planPath);
+    const lists = header?.lists as { stream: string; phone_list_id: number; counts: Record<string, number> }[];
+    expect(lists.map((l) => [l.stream, l.phone_list_id, l.counts.create, l.counts.update, l.counts.unsubscribe])).to.deep.equal([
+      ['offer', LIST, 1, 0, 2],
+      ['control', OTHER_LIST, 0, 1, 1],
+    ]);
+
+    const elsewhere = await runCli('target.js', ['--config', mapped({ offer: OTHER_LIST, control: LIST }), '--apply', planPath]);
+    expect(elsewhere.code).to.equal(2);
+    expect(elsewhere.stderr).to.match(/the plan is for list 2002 \(stream "offer"\), but stream_lists maps "offer" to 2003/);
+
+    const applied = await runCli('target.js', ['--config', config, '--apply', planPath]);
+    expect(applied.code, applied.stderr).to.equal(0);
+    expect(sandbox.state.subscribedPhones(LIST).sort()).to.deep.equal([1, 5].map(phone));
+    expect(sandbox.state.subscribedPhones(OTHER_LIST).sort()).to.deep.equal([phone(3)]);
+    expect(sandbox.state.contact(SC, phone(3))?.firstName).to.equal('Renamed');
+    expect(applied.stderr).to.match(/2 lists are as the plan promised/);
   });
 });

@@ -227,6 +227,16 @@ describe('S3 stores (a real S3-compatible server): the transactional journal and
       const refused = await runTarget(lists, audience([...rows, row(9)]), { ...audit, audit_path: 's3://no-such-bucket-here/audit' });
       expect(refused.error?.message).to.match(/^audit_path s3:\/\/no-such-bucket-here\/audit: cannot write .*: the bucket does not exist/);
       expect(lists.state.subscribedPhones(LIST)).to.not.include(phone(9));
+      // --check says so before any run.
+      const dir = tempDir('audit-check');
+      const check = async (auditPath: string) => {
+        writeFileSync(join(dir, 'config.json'), JSON.stringify(rawConfigFor(lists, { ...audit, audit_path: auditPath })));
+        return startCli('target.js', ['--config', 'config.json', '--check'], '', s3.env, dir).done;
+      };
+      expect((await check(`s3://${bucket}/audit`)).stdout).to.match(/^ok\s+audit_path: audit_path s3:\/\/\S+\/audit is writable$/m);
+      const failed = await check('s3://no-such-bucket-here/audit');
+      expect(failed.code).to.equal(1);
+      expect(failed.stdout).to.match(/^FAIL\s+audit_path: audit_path s3:\/\/no-such-bucket-here\/audit: cannot write .*the bucket does not exist/m);
     } finally {
       await lists.close();
     }

@@ -3,13 +3,14 @@
  * Files first (no call needed), then the token, the sender code, the list, the profile fields the catalog's
  * audience schema would mirror, and the transactional list with its message shells when configured.
  */
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, type TargetConfig } from '../config/target.js';
 import { pathProblem, targetPaths } from '../config/paths.js';
 import { buildFieldPlan } from '../contact/fields.js';
 import { ConfigError, EXIT } from '../errors.js';
-import { isS3Url } from '../config/s3-url.js';
+import { isS3Url, parseS3Url } from '../config/s3-url.js';
 import { checkJournalWritable } from '../transactional/journal.js';
 import { currentHolder, inUseWarning } from '../transactional/journal-lock.js';
 import { activeList, findManagedField, prepareSenderCode, profileFields } from '../listrak/account.js';
@@ -86,6 +87,23 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
       if (!journal.ok) throw new CheckProblem(journal.fix, journal.exitCode);
       for (const w of journal.warnings) checks.warn('journal_path', w);
       return journal.detail;
+    });
+  }
+
+  const auditAt = config.audit_path !== undefined ? parseS3Url(config.audit_path) : undefined;
+  if (auditAt) {
+    // As a run does before its first write: the trail's store proves it can be written.
+    await checks.run('audit_path', async () => {
+      const { ObjectStore } = await import('../transactional/s3-store.js');
+      const store = new ObjectStore(config, auditAt, 'audit_path');
+      try {
+        await store.probe(`${auditAt.prefix}.probe-${randomUUID()}`);
+      } catch (e) {
+        throw new CheckProblem((e as Error).message, EXIT.failed);
+      } finally {
+        store.close();
+      }
+      return `audit_path ${config.audit_path} is writable`;
     });
   }
 

@@ -92,10 +92,11 @@ export function describeChange(c: Pick<Change, 'action' | 'phone' | 'reason' | '
 
 /**
  * Every change a plan makes, in the order the writes go out: updates, new contacts (never one whose consent is
- * revoked), managed marks, revocations, then the unsubscribes. A guard's refusal leaves its part out: the plan then
- * says why in its header, and holds the rest.
+ * revoked), managed marks, revocations, then the unsubscribes. A guard's refusal leaves its part out (the plan file
+ * then says why in its header, and holds the rest) unless `refused` asks for it: the dry run shows what the guard
+ * stops.
  */
-export async function* planChanges(plan: SyncPlan, batchSize: number): AsyncGenerator<Change> {
+export async function* planChanges(plan: SyncPlan, batchSize: number, opts: { refused?: boolean } = {}): AsyncGenerator<Change> {
   const list = plan.list.phoneListId;
   for (const kind of ['update', 'new', 'mark'] as const) {
     for await (const batch of plan.spool.batches(kind, batchSize)) {
@@ -103,15 +104,15 @@ export async function* planChanges(plan: SyncPlan, batchSize: number): AsyncGene
     }
   }
   const { revocations, removals } = plan;
-  if (!revocations.refused) for (const phone of [...revocations.members, ...revocations.others]) yield revocationChange(revocations.action, phone, list);
-  if (!removals.refused) for (const phone of removals.phones()) yield removalChange(phone, list);
+  if (!revocations.refused || opts.refused) for (const phone of [...revocations.members, ...revocations.others]) yield revocationChange(revocations.action, phone, list);
+  if (!removals.refused || opts.refused) for (const phone of removals.phones()) yield removalChange(phone, list);
 }
 
-/** The first `n` changes of each action a plan makes: the dry run's samples. */
+/** The first `n` changes of each action a plan makes, or would make but for a guard: the dry run's samples. */
 export async function sampleChanges(plan: SyncPlan, n: number): Promise<Change[]> {
   const taken = new Map<ChangeAction, number>();
   const out: Change[] = [];
-  for await (const c of planChanges(plan, n)) {
+  for await (const c of planChanges(plan, n, { refused: true })) {
     const count = taken.get(c.action) ?? 0;
     if (count >= n) continue;
     taken.set(c.action, count + 1);
