@@ -8,7 +8,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runCli } from '../support/cli.js';
-import { AUDIENCE_SCHEMA, LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row, type Row } from '../support/fixtures.js';
+import { AUDIENCE_SCHEMA, LIST, OTHER_LIST, SC, audience, baseSeed, member, msg, phone, row, texts, type Row } from '../support/fixtures.js';
 import { rawConfigFor, sandboxWith, writeCalls } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -115,11 +115,26 @@ describe('--plan and --apply', function () {
       writeFileSync(path, [{ ...header, ...change }, ...changes].map((l) => JSON.stringify(l)).join('\n') + '\n');
       return path;
     };
+    /** The plan with its second change altered. */
+    const variantChange = (name: string, change: Record<string, unknown>) => {
+      const path = join(dir, name);
+      writeFileSync(path, [header, changes[0], { ...changes[1], ...change }, ...changes.slice(2)].map((l) => JSON.stringify(l)).join('\n') + '\n');
+      return path;
+    };
+    /** The plan, every list and change of it moved to another list. */
+    const moved = (name: string, list: number) => {
+      const path = join(dir, name);
+      const lists = (header?.lists as object[]).map((l) => ({ ...l, phone_list_id: list }));
+      writeFileSync(path, [{ ...header, lists }, ...changes.map((c) => ({ ...c, list }))].map((l) => JSON.stringify(l)).join('\n') + '\n');
+      return path;
+    };
     const refusals: [string, RegExp][] = [
       [variant('stale.jsonl', { created: new Date(Date.now() - 25 * 3_600_000).toISOString() }), /made 25\.0 h ago .* longer ago than max_plan_age 24h; make a new plan/],
-      [variant('list.jsonl', { lists: (header?.lists as object[]).map((l) => ({ ...l, phone_list_id: OTHER_LIST })) }), /the plan is for list 2003, but phone_list_id is 2002/],
+      [moved('list.jsonl', OTHER_LIST), /the plan is for list 2003, but phone_list_id is 2002/],
       [variant('sender.jsonl', { sender_code_id: 9999 }), /the plan is for sender code 9999, but sender_code_id is 1001/],
       [variant('format.jsonl', { plan_format: 2 }), /the plan is of format 2; this version applies format 1/],
+      [variantChange('foreign.jsonl', { list: 9999 }), /foreign\.jsonl: line 3 names list 9999, which is not one of the plan's lists/],
+      [variantChange('broken.jsonl', { action: 'delete' }), /broken\.jsonl: line 3 is not a change \(action: /],
     ];
     for (const [path, why] of refusals) {
       const res = await runCli('target.js', ['--config', config, '--apply', path]);
@@ -236,5 +251,22 @@ describe('--plan and --apply', function () {
     expect(sandbox.state.subscribedPhones(OTHER_LIST).sort()).to.deep.equal([phone(3)]);
     expect(sandbox.state.contact(SC, phone(3))?.firstName).to.equal('Renamed');
     expect(applied.stderr).to.match(/2 lists are as the plan promised/);
+  });
+
+  it('says a plan is for an audience: an input of texts alone is refused (exit 2), and --plan does not go with --dry-run or --apply', async () => {
+    sandbox = await sandboxWith(seed());
+    const dir = tempDir('plan');
+    const planPath = join(dir, 'plan.jsonl');
+    const config = writeConfig(dir, sandbox);
+    const textsOnly = await runCli('target.js', ['--config', config, '--plan', planPath], texts([msg(1)]));
+    expect(textsOnly.code).to.equal(2);
+    expect(textsOnly.stderr).to.match(/--plan applies to the audience sync; transactional texts are never part of a plan, and this input has only those/);
+    const both = await runCli('target.js', ['--config', config, '--plan', planPath, '--dry-run'], input());
+    expect(both.code).to.equal(2);
+    expect(both.stderr).to.match(/--dry-run and --plan cannot be combined/);
+    const applyWithInput = await runCli('target.js', ['--config', config, '--apply', planPath, '--input', planPath]);
+    expect(applyWithInput.code).to.equal(2);
+    expect(applyWithInput.stderr).to.match(/--apply reads no input: the plan holds every change \(drop --input\)/);
+    expect(writeCalls(sandbox)).to.deep.equal({});
   });
 });

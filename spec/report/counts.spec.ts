@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { RejectReason } from '../../src/contact/coerce.js';
-import { formatReport, SyncCounts } from '../../src/report/counts.js';
+import { formatReport, SyncCounts, TALLY_GROUPS } from '../../src/report/counts.js';
 
 function countsWith(rejected: [RejectReason, number][]): SyncCounts {
   const counts = new SyncCounts();
@@ -39,5 +39,25 @@ describe('the end-of-run report', () => {
 
   it('names no rejects file when nothing was rejected', () => {
     expect(report(countsWith([]), 'out/rejects.jsonl')).to.not.include('rejects file');
+  });
+
+  it('sums every counter of several tallies: each group of counters, the records, members and rejects', () => {
+    const tally = (n: number) => {
+      const c = countsWith([['duplicate', n]]);
+      c.records = n;
+      c.members = 10 * n;
+      // Every counter of every group, whatever groups SyncCounts has, set to n.
+      for (const [key, value] of Object.entries(c)) {
+        if (value && typeof value === 'object' && !(value instanceof Map) && !Array.isArray(value) && key !== 'phaseSeconds') {
+          for (const k of Object.keys(value)) (value as Record<string, number>)[k] = n;
+        }
+      }
+      return c;
+    };
+    const total = SyncCounts.sum([tally(1), tally(2)]);
+    const groups = Object.entries(total).filter(([key, v]) => v && typeof v === 'object' && !(v instanceof Map) && !Array.isArray(v) && key !== 'phaseSeconds');
+    expect(groups.map(([key]) => key).sort()).to.deep.equal([...TALLY_GROUPS].sort());
+    for (const [key, group] of groups) for (const [k, v] of Object.entries(group as object)) expect(v, `${key}.${k}`).to.equal(3);
+    expect([total.records, total.members, total.rejected.get('duplicate')]).to.deep.equal([3, 30, 3]);
   });
 });

@@ -72,7 +72,6 @@ async function main(argv: string[], stop: AbortSignal): Promise<number> {
   if (values.version) return print(`target-listrak-sms ${packageVersion()}`);
   if (values.about) return print(aboutText(TARGET_PLUGIN, values.format));
   if (values.catalog && !values.check) throw new ConfigError('--catalog goes with --check (a sync takes its fields from the SCHEMA in its input)');
-  if (values.check && values['dry-run']) throw new ConfigError('--check and --dry-run cannot be combined');
   const modes = (['check', 'dry-run', 'plan', 'apply'] as const).filter((m) => values[m] !== undefined && values[m] !== false);
   if (modes.length > 1) throw new ConfigError(`--${modes[0]} and --${modes[1]} cannot be combined`);
   if (values.apply !== undefined && values.input !== undefined) throw new ConfigError('--apply reads no input: the plan holds every change (drop --input)');
@@ -101,8 +100,12 @@ async function main(argv: string[], stop: AbortSignal): Promise<number> {
     assertUsablePaths(targetPaths(config));
     if (values.plan !== undefined) assertUsablePath('--plan', values.plan, 'file');
     const saved = values.apply !== undefined ? await readPlanFile(values.apply) : undefined;
-    if (saved) checkPlan(saved, config);
-    return await sync(config, { dryRun: values['dry-run'] === true || values.plan !== undefined, planFile: values.plan, saved }, peeked.input, stop);
+    try {
+      if (saved) checkPlan(saved, config);
+      return await sync(config, { dryRun: values['dry-run'] === true || values.plan !== undefined, planFile: values.plan, saved }, peeked.input, stop);
+    } finally {
+      await saved?.close();
+    }
   } finally {
     await sandbox?.close();
   }

@@ -3,6 +3,9 @@ import type { RejectReason } from '../contact/coerce.js';
 
 export type Action = 'created' | 'subscribed' | 'updated' | 'unchanged' | 'unsubscribed' | 'opted_out' | 'pending' | 'import_rows';
 
+/** The groups of counters a tally holds: SyncCounts.sum adds each of them up (a spec checks none is left out). */
+export const TALLY_GROUPS = ['actions', 'planned', 'writes', 'readsForNew', 'transactional', 'removal', 'consent'] as const;
+
 export class SyncCounts {
   records = 0;
   readonly actions: Record<Action, number> = { created: 0, subscribed: 0, updated: 0, unchanged: 0, unsubscribed: 0, opted_out: 0, pending: 0, import_rows: 0 };
@@ -46,12 +49,7 @@ export class SyncCounts {
     for (const p of parts) {
       total.records += p.records;
       total.members += p.members;
-      addAll(total.actions, p.actions);
-      addAll(total.planned, p.planned);
-      addAll(total.writes, p.writes);
-      addAll(total.readsForNew, p.readsForNew);
-      addAll(total.transactional, p.transactional);
-      addAll(total.removal, p.removal);
+      for (const group of TALLY_GROUPS) addAll(total[group] as Record<string, number>, p[group] as Record<string, number>);
       for (const [reason, n] of p.rejected) total.rejected.set(reason, (total.rejected.get(reason) ?? 0) + n);
       Object.assign(total.phaseSeconds, p.phaseSeconds);
       total.imports.push(...p.imports);

@@ -32,9 +32,14 @@ export class LiveList {
     this.unmatchable = new Set(index.unmatchable);
   }
 
+  /** The phone's identity, as the index and the opt-outs key it (undefined for one that cannot be read). */
+  keyOf(phone: string): number | undefined {
+    return canonicalKey(phone, this.region);
+  }
+
   /** The member's position, or -1 when the phone names no member. */
   at(phone: string): number {
-    const key = canonicalKey(phone, this.region);
+    const key = this.keyOf(phone);
     return key === undefined ? -1 : this.index.find(key);
   }
 
@@ -45,7 +50,7 @@ export class LiveList {
 
   /** Whether the sender code has opted the phone out already. */
   optedOut(phone: string): boolean {
-    const key = canonicalKey(phone, this.region);
+    const key = this.keyOf(phone);
     return key !== undefined && this.optOuts.has(key);
   }
 }

@@ -8,7 +8,6 @@ import { ConfigError } from '../errors.js';
 import { activeList } from '../listrak/account.js';
 import type { SmsApi } from '../listrak/sms.js';
 import { buildFieldPlan, type FieldPlan } from '../contact/fields.js';
-import { canonicalKey } from '../contact/phone.js';
 import { MembersThread } from '../fast/members-thread.js';
 import { fmt, type SyncCounts } from '../report/counts.js';
 import { SortedKeys } from '../tables/keys.js';
@@ -32,12 +31,18 @@ export interface StillToDo {
   settled: { already_done: number; not_on_list: number };
   /** Changes still to write, per planned action. */
   needed: Partial<Record<ChangeAction, number>>;
+  /** The keys of every number the plan revokes: never added, whatever else the plan says. */
+  revokedKeys: Set<number>;
 }
 
 /** Spool the changes still needed on `live`, count the rest as settled. */
-export async function spoolStillNeeded(changes: readonly Change[], fields: FieldPlan, live: LiveList, spool: WriteSpool, counts: SyncCounts): Promise<StillToDo> {
-  const todo: StillToDo = { unsubscribes: [], revoke: { members: [], others: [] }, newKeys: [], settled: { already_done: 0, not_on_list: 0 }, needed: {} };
-  for (const c of changes) {
+export async function spoolStillNeeded(changes: AsyncIterable<Change>, fields: FieldPlan, live: LiveList, spool: WriteSpool, counts: SyncCounts): Promise<StillToDo> {
+  const todo: StillToDo = { unsubscribes: [], revoke: { members: [], others: [] }, newKeys: [], settled: { already_done: 0, not_on_list: 0 }, needed: {}, revokedKeys: new Set() };
+  for await (const c of changes) {
+    if (c.reason === 'consent_revoked') {
+      const key = live.keyOf(c.phone);
+      if (key !== undefined) todo.revokedKeys.add(key);
+    }
     const values = c.values && positionalValues(fields, c.values);
     const d = stillNeeded({ action: c.action, phone: c.phone, values }, live);
     if (d.write === 'none') {
@@ -91,9 +96,11 @@ export async function savedListPlan(deps: SavedListDeps, saved: SavedPlan, entry
   const index = await readMembers(new MembersThread(), api, list.phoneListId, config.page_size, { planInput, region: sender.region, fastPath: deps.fastPath }, deps.signal);
   counts.members = index.size + index.unmatchable.length;
   counts.records = entry.records;
-  const changes = saved.changes.filter((c) => c.list === entry.phone_list_id);
-  const todo = await spoolStillNeeded(changes, fields, new LiveList(index, sender.region, sender.optOuts), spool, counts);
-  const revokedKeys = new Set(changes.filter((c) => c.reason === 'consent_revoked').map((c) => canonicalKey(c.phone, sender.region)));
+  async function* listChanges() {
+    for await (const c of saved.changes()) if (c.list === entry.phone_list_id) yield c;
+  }
+  const todo = await spoolStillNeeded(listChanges(), fields, new LiveList(index, sender.region, sender.optOuts), spool, counts);
+  const { revokedKeys } = todo;
   const { removals, revocations } = entry;
   const withheld = [removals.refused ?? removals.withheld, revocations.refused].filter((w) => w !== undefined).join('; ') || undefined;
   counts.removalsWithheld = withheld;

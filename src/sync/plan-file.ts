@@ -5,8 +5,7 @@
  * the same folder and renamed into place: a reader never meets half a plan.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
@@ -133,48 +132,89 @@ export async function writePlanFile(path: string, uncounted: UncountedHeader, ch
 export interface SavedPlan {
   path: string;
   header: PlanHeader;
-  changes: Change[];
+  /** How many changes the plan holds. */
+  size: number;
+  /**
+   * The plan's changes in order, read again from the file opened when the plan was read and checked (a plan of
+   * millions of changes is never held in memory; a file renamed over it meanwhile changes nothing).
+   */
+  changes(): AsyncGenerator<Change>;
+  close(): Promise<void>;
 }
 
-/** Read a plan file; anything that is not one is refused (exit 2), naming the file and the line. */
+/** The file's lines as JSON, numbered from 1; blank lines skipped. */
+async function* planLines(file: FileHandle, path: string): AsyncGenerator<{ n: number; json: unknown }> {
+  let n = 0;
+  for await (const text of createInterface({ input: file.createReadStream({ encoding: 'utf8', start: 0, autoClose: false }), crlfDelay: Infinity })) {
+    n++;
+    if (text.trim() === '') continue;
+    try {
+      yield { n, json: JSON.parse(text) as unknown };
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+      throw new ConfigError(`--apply ${path}: line ${n} is not JSON; is this a plan written by --plan?`);
+    }
+  }
+}
+
+function headerOf(json: unknown, path: string): PlanHeader {
+  // The version first: a plan of another format is refused for that, whatever else its header holds.
+  const format = (json as { plan_format?: unknown } | null)?.plan_format;
+  if (format !== PLAN_FORMAT) throw new ConfigError(`--apply ${path}: the plan is of format ${JSON.stringify(format ?? null)}; this version applies format ${PLAN_FORMAT} (make a new plan)`);
+  const parsed = headerSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`--apply ${path}: line 1 is not a plan header (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+  return parsed.data;
+}
+
+function changeOf(json: unknown, n: number, path: string): Change {
+  const parsed = changeSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`--apply ${path}: line ${n} is not a change (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+  return parsed.data as Change;
+}
+
+/**
+ * Read a plan file and check every line of it; anything that is not a plan is refused (exit 2), naming the file
+ * and the line, as is a change for a list the plan is not about.
+ */
 export async function readPlanFile(path: string): Promise<SavedPlan> {
-  let header: PlanHeader | undefined;
-  const changes: Change[] = [];
-  const input = createReadStream(path, 'utf8');
-  const opened = new Promise<void>((resolve, reject) => {
-    input.once('open', () => resolve());
-    input.once('error', reject);
-  });
+  let file: FileHandle;
   try {
-    await opened;
+    file = await open(path, 'r');
   } catch (e) {
     throw new ConfigError(`--apply ${path}: cannot read it: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  let n = 0;
-  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-    n++;
-    if (text.trim() === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new ConfigError(`--apply ${path}: line ${n} is not JSON; is this a plan written by --plan?`);
+  let header: PlanHeader | undefined;
+  let size = 0;
+  try {
+    let lists = new Set<number>();
+    for await (const { n, json } of planLines(file, path)) {
+      if (!header) {
+        header = headerOf(json, path);
+        lists = new Set(header.lists.map((l) => l.phone_list_id));
+        continue;
+      }
+      const change = changeOf(json, n, path);
+      if (!lists.has(change.list)) throw new ConfigError(`--apply ${path}: line ${n} names list ${change.list}, which is not one of the plan's lists`);
+      size++;
     }
-    if (!header) {
-      // The version first: a plan of another format is refused for that, whatever else its header holds.
-      const format = (json as { plan_format?: unknown } | null)?.plan_format;
-      if (format !== PLAN_FORMAT) throw new ConfigError(`--apply ${path}: the plan is of format ${JSON.stringify(format ?? null)}; this version applies format ${PLAN_FORMAT} (make a new plan)`);
-      const parsed = headerSchema.safeParse(json);
-      if (!parsed.success) throw new ConfigError(`--apply ${path}: line 1 is not a plan header (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
-      header = parsed.data;
-      continue;
-    }
-    const parsed = changeSchema.safeParse(json);
-    if (!parsed.success) throw new ConfigError(`--apply ${path}: line ${n} is not a change (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
-    changes.push(parsed.data as Change);
+    if (!header) throw new ConfigError(`--apply ${path}: the file is empty; is this a plan written by --plan?`);
+  } catch (e) {
+    await file.close();
+    throw e;
   }
-  if (!header) throw new ConfigError(`--apply ${path}: the file is empty; is this a plan written by --plan?`);
-  return { path, header, changes };
+  return {
+    path,
+    header,
+    size,
+    async *changes() {
+      let first = true;
+      for await (const { n, json } of planLines(file, path)) {
+        if (first) first = false;
+        else yield changeOf(json, n, path);
+      }
+    },
+    close: () => file.close(),
+  };
 }
 
 /**
@@ -207,9 +247,6 @@ export function checkPlan(saved: SavedPlan, config: TargetConfig, now = Date.now
   if (age > maxAge) {
     throw new ConfigError(`--apply ${path}: the plan was made ${hours(age)} ago (${header.created}), longer ago than max_plan_age ${config.max_plan_age}; make a new plan`);
   }
-  const lists = new Set(header.lists.map((l) => l.phone_list_id));
-  const foreign = saved.changes.find((c) => !lists.has(c.list));
-  if (foreign) throw new ConfigError(`--apply ${path}: a change names list ${foreign.list}, which is not one of the plan's lists`);
 }
 
 function hours(ms: number): string {

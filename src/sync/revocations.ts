@@ -14,6 +14,7 @@
  * sender code never held cost no write, on this run or any later one.
  */
 import type { TargetConfig } from '../config/target.js';
+import type { ListrakError } from '../errors.js';
 import type { ConsentLedger } from '../contact/consent.js';
 import { isCode, isNotFound, isPerContact, NUMBER_IS } from '../listrak/codes.js';
 import { mapConcurrent } from '../listrak/limiter.js';
@@ -54,7 +55,7 @@ export function planRevocations(
     else if (at >= 0) members.push(index.phoneAt(at));
     else others.push(String(key));
   }
-  const ratio = counts.members > 0 ? members.length / counts.members : 0;
+  const ratio = members.length / Math.max(counts.members, 1);
   const verb = action === 'opt_out' ? 'opt out' : 'unsubscribe';
   const refused =
     ratio > config.max_opt_out_ratio
@@ -94,17 +95,14 @@ async function revoke(ctx: ApplyContext, plan: RevocationPlan, phone: string): P
     else await api.unsubscribe(phone, list.phoneListId);
     counts.consent.honoured++;
   } catch (e) {
-    outcome = (e as { code?: string }).code ?? 'FAILED';
     // Off the list already: what an unsubscribe wants.
-    if (plan.action === 'unsubscribe' && isCode(e, NUMBER_IS.notSubscribed)) {
-      counts.consent.honoured++;
-      outcome = 'already';
-    }
+    if (plan.action === 'unsubscribe' && isCode(e, NUMBER_IS.notSubscribed)) counts.consent.honoured++;
     // Not on the sender code: nobody to opt out, and the number is never added while its row says revoked.
     else if (isCode(e, 'ERROR_PHONE_NUMBER_NOT_FOUND') || isNotFound(e)) counts.consent.not_on_sender_code++;
     // Banned or suspended: Listrak texts it no more either way.
     else if (isPerContact(e)) counts.consent.refused_by_listrak++;
     else throw e;
+    outcome = isCode(e, NUMBER_IS.notSubscribed) ? 'already' : (e as ListrakError).code;
   }
   ctx.audit?.written(revocationChange(plan.action, phone, list.phoneListId), outcome);
 }

@@ -206,7 +206,10 @@ class Run {
   /** An input of texts only: they are sent as they stream in, and each tap state once the texts before it are. */
   private async textsOnly(router: SingerRouter<Digest>, head: InputHead, work: Workspace, rejects: RejectSink): Promise<SyncResult> {
     const { api, config, logger } = this.deps;
-    if (this.dryRun) throw new ConfigError('--dry-run applies to the audience sync; transactional texts are never sent in a dry run, and this input has only those');
+    if (this.dryRun) {
+      const mode = this.deps.planFile !== undefined ? '--plan' : '--dry-run';
+      throw new ConfigError(`${mode} applies to the audience sync; transactional texts are never part of a plan, and this input has only those`);
+    }
     const sender = await prepareSenderCode(api, config);
     const { sender: tx, journal } = await openSender(api, config, sender.region, this.counts, rejects, this.deps.logger);
     this.clock.done('prepare', `sender code ${config.sender_code_id} (${sender.region}), transactional list ${config.transactional_phone_list_id}, journal ${config.journal_path}`, 'transactional');
