@@ -40,13 +40,24 @@ describe('the revocations phase, answer by answer', () => {
     sandbox = undefined;
   });
 
-  it('counts an opt-out Listrak finds no contact for as not on the sender code, and records its code', async () => {
+  for (const status of [404, 400]) {
+    it(`counts an opt-out Listrak finds no contact for (${status}) as not on the sender code, and records its code`, async () => {
+      sandbox = await sandboxWith(baseSeed(MEMBERS.map((n) => member(n))));
+      sandbox.faults.add({ operationId: PUT_CONTACT, status, error: 'ERROR_PHONE_NUMBER_NOT_FOUND' });
+      const run = await runTarget(sandbox, revoking([2]), { audit_path: auditPath });
+      expect(run.error).to.equal(undefined);
+      expect(run.result?.counts.consent).to.include({ honoured: 0, not_on_sender_code: 1, refused_by_listrak: 0 });
+      expect(auditOf(auditPath)).to.deep.equal([`opt_out ${phone(2)} consent_revoked ERROR_PHONE_NUMBER_NOT_FOUND`]);
+    });
+  }
+
+  it('stops the run when an opt-out keeps failing, counting nothing as done', async () => {
     sandbox = await sandboxWith(baseSeed(MEMBERS.map((n) => member(n))));
-    sandbox.faults.add({ operationId: PUT_CONTACT, status: 404, error: 'ERROR_PHONE_NUMBER_NOT_FOUND' });
-    const run = await runTarget(sandbox, revoking([2]), { audit_path: auditPath });
-    expect(run.error).to.equal(undefined);
-    expect(run.result?.counts.consent).to.include({ honoured: 0, not_on_sender_code: 1, refused_by_listrak: 0 });
-    expect(auditOf(auditPath)).to.deep.equal([`opt_out ${phone(2)} consent_revoked ERROR_PHONE_NUMBER_NOT_FOUND`]);
+    sandbox.faults.add({ operationId: PUT_CONTACT, status: 500, times: 50 });
+    const run = await runTarget(sandbox, revoking([2]), { audit_path: auditPath, max_retries: 1 });
+    expect(run.error?.name).to.equal('ListrakError');
+    expect(sandbox.state.contact(SC, phone(2))?.optedOut).to.equal(false);
+    expect(auditOf(auditPath)).to.deep.equal([]);
   });
 
   it('counts an opt-out Listrak refuses for a banned number as refused, and records its code', async () => {
