@@ -26,7 +26,7 @@ lint: build
 	$(NPM) run lint --silent
 
 # Mutation testing of the modules that decide what happens to a contact (stryker.config.json; README
-# "Mutation testing"): about 13 minutes on two cores. Prints a table per module, writes
+# "Mutation testing"): about 25 minutes on two cores. Prints a table per module, writes
 # reports/mutation/mutation.json, and fails when a module misses its target. Not part of CI.
 mutate: build
 	$(NPM) exec -- stryker run

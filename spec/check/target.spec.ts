@@ -78,12 +78,13 @@ describe('target-listrak-sms --check', function () {
     expect(res.code, res.stdout + res.stderr).to.equal(0);
     expect(res.stderr).to.equal('');
     const c = checks(res);
-    expect([...c.keys()]).to.deep.equal(['rejects_file', 'journal_path', 'replication', 'credentials', 'sender code', 'list', 'profile fields', 'removal scope', 'transactional list']);
+    expect([...c.keys()]).to.deep.equal(['rejects_file', 'journal_path', 'replication', 'consent', 'credentials', 'sender code', 'list', 'profile fields', 'removal scope', 'transactional list']);
     for (const [, lines] of c) expect(lines.map((l) => l.status)).to.deep.equal(['ok']);
     expect(first(res, 'credentials')?.text).to.match(/^token received from http:\/\/127\.0\.0\.1:\d+\/OAuth2\/Token$/);
     expect(first(res, 'sender code')?.text).to.equal('1001 is enabled, country US; phones without a country code are read as US');
     expect(first(res, 'list')?.text).to.equal('2002 "Main" is active, single opt-in');
     expect(first(res, 'replication')?.text).to.equal('stream "audience" is FULL_TABLE: the whole audience every run');
+    expect(first(res, 'consent')?.text).to.equal('stream "audience" carries "sms_consent" (the latest "sms_consent_at" stands for a phone of several rows); a revoked number is opted out of the sender code');
     expect(first(res, 'profile fields')?.text).to.equal('stream "audience" declares no property matching a profile field: only system fields are managed');
     expect(first(res, 'transactional list')?.text).to.equal('2003 "Other" is active, single opt-in; message shells: 77 "Order confirmation"');
   });
@@ -114,6 +115,24 @@ describe('target-listrak-sms --check', function () {
     const unsaid = await check({}, { catalog: stream({ selected: true }) });
     expect(first(unsaid, 'replication')).to.deep.include({ status: 'warn' });
     expect(first(unsaid, 'replication')?.text).to.match(/does not say how stream "audience" is replicated: a mirror needs it FULL_TABLE/);
+  });
+
+  it('says what the consent settings make of the audience: read, not read, or a require_consent that would add nobody', async () => {
+    const audienceWith = (properties: object) => ({ streams: [{ stream: 'audience', schema: { properties: { phone: {}, ...properties } } }] });
+    const absent = await check({}, { catalog: audienceWith({}) });
+    expect(first(absent, 'consent')).to.deep.equal({ status: 'skip', text: 'stream "audience" has no "sms_consent" property: consent is not read (README "Consent")' });
+    await sandbox.close();
+    const required = await check({ require_consent: true }, { catalog: audienceWith({}) });
+    expect(required.code).to.equal(0);
+    expect(first(required, 'consent')).to.deep.equal({ status: 'warn', text: 'require_consent is true, but stream "audience" has no "sms_consent" property: every new number would be rejected no_consent (set consent_property, or add the column)' });
+    await sandbox.close();
+    const renamed = await check({ consent_property: 'Opt Status', on_revoked: 'unsubscribe', require_consent: true }, { catalog: audienceWith({ 'Opt Status': {} }) });
+    expect(first(renamed, 'consent')).to.deep.equal({
+      status: 'ok',
+      text: 'stream "audience" carries "Opt Status" (no "sms_consent_at" property: of several rows of a phone, a revocation stands); a revoked number is unsubscribed from its list, and a new number needs granted consent',
+    });
+    // Read as consent, never offered to the profile fields.
+    expect(checks(renamed).get('profile fields')?.map((l) => l.status)).to.deep.equal(['ok']);
   });
 
   it('lists every stream of stream_lists with its list, and checks group_field is a Text profile field', async () => {
@@ -167,6 +186,7 @@ describe('target-listrak-sms --check', function () {
       'ok rejects_file',
       'skip journal_path',
       'ok replication',
+      'ok consent',
       'FAIL credentials',
       'skip sender code',
       'skip list',

@@ -13,8 +13,8 @@ describe('records read before the member index', () => {
 
   it('settles well over a thousand of them: unchanged, changed, new, duplicate and gone members alike', async () => {
     sandbox = await sandboxWith(baseSeed(range(1, 1201).map((n) => member(n))));
-    // The members answer late, so the whole audience is read first.
-    sandbox.faults.add({ operationId: 'Contact_GetContactCollection', delayMs: 500 });
+    // The members answer late, so the whole audience is read first (with room to spare on a loaded machine).
+    sandbox.faults.add({ operationId: 'Contact_GetContactCollection', delayMs: 1500 });
     const rows = range(1, 1200).map((n) => (n === 1100 ? row(n, { first_name: 'Renamed' }) : row(n)));
     rows.push(row(1100), row(2000));
     // In pieces, as a pipe delivers it: most records are digested on the worker thread.

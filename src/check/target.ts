@@ -108,6 +108,7 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
   }
 
   await checkReplication(checks, catalog);
+  await checkConsent(checks, config, catalog);
 
   const listrak = ['sender code', 'list', 'profile fields', 'removal scope', 'transactional list'];
   const skipRest = (names: string[], why: string) => {
@@ -186,6 +187,24 @@ async function checkReplication(checks: CheckList, catalog: { path: string; audi
   } else checks.warn('replication', `stream "${stream}" is replicated ${replication.method}: a mirror needs FULL_TABLE`);
 }
 
+/** Whether the audience carries consent, and what the consent settings will make of it (README "Consent"). */
+async function checkConsent(checks: CheckList, config: TargetConfig, catalog: { audience: AudienceSchema | undefined }) {
+  if (!catalog.audience) return;
+  const { stream, properties } = catalog.audience;
+  const { consent_property: consent, consent_time_property: time } = config;
+  if (!Object.hasOwn(properties, consent)) {
+    if (config.require_consent) {
+      checks.warn('consent', `require_consent is true, but stream "${stream}" has no "${consent}" property: every new number would be rejected no_consent (set consent_property, or add the column)`);
+    } else checks.skip('consent', `stream "${stream}" has no "${consent}" property: consent is not read (README "Consent")`);
+    return;
+  }
+  await checks.run('consent', () => {
+    const timed = Object.hasOwn(properties, time) ? `the latest "${time}" stands for a phone of several rows` : `no "${time}" property: of several rows of a phone, a revocation stands`;
+    const revoked = config.on_revoked === 'opt_out' ? 'opted out of the sender code' : 'unsubscribed from its list';
+    return `stream "${stream}" carries "${consent}" (${timed}); a revoked number is ${revoked}${config.require_consent ? ', and a new number needs granted consent' : ''}`;
+  });
+}
+
 async function checkProfileFields(checks: CheckList, config: TargetConfig, fields: ProfileField[], catalog: { path: string; audience: AudienceSchema | undefined }) {
   const name = 'profile fields';
   if (!catalog.audience) {
@@ -198,7 +217,9 @@ async function checkProfileFields(checks: CheckList, config: TargetConfig, field
   let plan: ReturnType<typeof buildFieldPlan> | undefined;
   const ok = await checks.run(name, () => {
     const renamed = config.group_property && config.group_field ? { property: config.group_property, field: config.group_field } : undefined;
-    plan = buildFieldPlan({ properties: Object.keys(properties), profileFields: fields, includeCustomFields: config.include_custom_fields, renamed });
+    // As the run matches them (sync/list-run.ts): the consent columns are read as consent, never as fields.
+    const consent = { property: config.consent_property, timeProperty: config.consent_time_property };
+    plan = buildFieldPlan({ properties: Object.keys(properties), profileFields: fields, includeCustomFields: config.include_custom_fields, renamed, consent });
     if ('error' in plan) throw new CheckProblem(plan.setting ? `${plan.setting}: ${plan.error}` : `stream "${stream}" in ${catalog.path}: ${plan.error}`, EXIT.config);
     if (!config.include_custom_fields) return `not managed (include_custom_fields is false); stream "${stream}"`;
     if (plan.custom.length === 0) return `stream "${stream}" declares no property matching a profile field: only system fields are managed`;

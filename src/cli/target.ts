@@ -143,7 +143,7 @@ async function sync(config: TargetConfig, mode: { dryRun: boolean; planFile?: st
     // A plan was written: withheld or refused removals are in it, and applying it does what it says.
     if (planFile) return EXIT.ok;
     if (result.counts.removalsWithheld) {
-      logger.warn(`removals withheld (exit ${EXIT.withheld}): adds and updates were applied, nobody was unsubscribed`);
+      logger.warn(`removals withheld (exit ${EXIT.withheld}): everything else was applied; the warning above says what was withheld and why`);
       return EXIT.withheld;
     }
     return EXIT.ok;
