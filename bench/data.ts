@@ -29,7 +29,7 @@ export const SECOND_LIST = 2004;
  * `formats`: the unchanged list, its audience writing each phone in one of the ways warehouses write them.
  * `lists`: two lists mirrored in one run (`stream_lists`), half of each list's people on the other too.
  */
-export type Scenario = 'unchanged' | 'formats' | 'churn' | 'lists' | 'rate';
+export type Scenario = 'unchanged' | 'formats' | 'churn' | 'lists' | 'rate' | 'review';
 
 /**
  * The `rate` scenario: a daily churn on a small list, against a server with a rate limit the client is not told:
@@ -142,6 +142,8 @@ export function audienceRecord(scenario: Scenario, k: number, isNew: boolean): R
     loyalty_points: p.points,
   };
   if (scenario === 'rate' && !isNew && rateChurn.changed(k)) rec.email = `u${k}@changed.example.com`;
+  // Review (--plan, then --apply): every member's store changes, so the plan names every member (an import row each).
+  if (scenario === 'review' && !isNew) rec.favorite_store = `Moved ${k % 7}`;
   if (scenario === 'churn' && !isNew) {
     if (churn.systemChange(k)) rec.email = `u${k}@changed.example.com`;
     if (churn.customChange(k)) rec.loyalty_points = p.points + 1;

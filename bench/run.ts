@@ -8,7 +8,7 @@
  *   node dist/bench/run.js --ci       small (20k), for CI: checks the call-count invariants, prints the rest
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,7 +19,7 @@ import { AUDIENCE_SCHEMA, LIST, SENDER_CODE, audienceRecord, churn, rateChurn, t
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const work = join(root, '.bench');
 const ci = process.argv.includes('--ci');
-/** `--only unchanged|formats|churn|lists|rate|scale` (or several, comma-separated) runs those parts only. */
+/** `--only unchanged|formats|churn|lists|rate|review|scale` (or several, comma-separated) runs those parts only. */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]?.split(',') : undefined;
 const membersArg = process.argv.includes('--members') ? Number(process.argv[process.argv.indexOf('--members') + 1]) : undefined;
 
@@ -62,8 +62,9 @@ async function generateAudience(scenario: Scenario, members: number): Promise<{ 
   if (scenario === 'lists') return generateTwoLists(members);
   mkdirSync(work, { recursive: true });
   const path = join(work, `audience-${scenario}-${members}.jsonl`);
-  const newCount = scenario === 'churn' ? churn.newCount(members) : scenario === 'rate' ? rateChurn.joiners(members) : 0;
-  const removed = scenario === 'churn' ? Math.ceil(members / 20) : scenario === 'rate' ? Math.ceil(members / 10) : 0;
+  const churned = scenario === 'churn' || scenario === 'review';
+  const newCount = churned ? churn.newCount(members) : scenario === 'rate' ? rateChurn.joiners(members) : 0;
+  const removed = churned ? Math.ceil(members / 20) : scenario === 'rate' ? Math.ceil(members / 10) : 0;
   const records = members - removed + newCount;
   if (existsSync(path)) return { path, records };
   const out = createWriteStream(path + '.tmp');
@@ -72,11 +73,11 @@ async function generateAudience(scenario: Scenario, members: number): Promise<{ 
   };
   await write(AUDIENCE_SCHEMA);
   for (let i = 0; i < members; i++) {
-    const leaves = (scenario === 'churn' && churn.removed(i)) || (scenario === 'rate' && rateChurn.removed(i));
+    const leaves = (churned && churn.removed(i)) || (scenario === 'rate' && rateChurn.removed(i));
     if (!leaves) await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, i, false) });
     // New people are spread through the audience, one after every 20 members.
     if (scenario === 'rate' && i < newCount) await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, members + i, true) });
-    if (scenario === 'churn' && i % 20 === 19 && (i + 1) / 20 - 1 < newCount) {
+    if (churned && i % 20 === 19 && (i + 1) / 20 - 1 < newCount) {
       const j = (i + 1) / 20 - 1;
       await write({ type: 'RECORD', stream: 'audience', record: audienceRecord(scenario, members + j, true) });
     }
@@ -122,28 +123,93 @@ function timeChild(args: string[], stdinPath?: string): Promise<{ seconds: numbe
   });
 }
 
+/** The target's config for a scenario's run against `sandbox`. */
+function writeConfig(scenario: Scenario, members: number, sandbox: { authUrl: string; apiUrl: string }, opts: { rps?: number; concurrency?: number; limit?: number }, tag = ''): string {
+  const configPath = join(work, `config-${scenario}-${members}${opts.limit ? `-limit${opts.limit}` : ''}${tag}.json`);
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      client_id: 'bench',
+      client_secret: 'bench-secret',
+      sender_code_id: SENDER_CODE,
+      ...(scenario === 'lists' ? { stream_lists: twoLists.streams } : { phone_list_id: LIST }),
+      auth_url: sandbox.authUrl,
+      api_url: sandbox.apiUrl,
+      rejects_file: join(work, `rejects-${scenario}-${members}.jsonl`),
+      // The scenarios measure the sync at a known rate; the rate scenario measures finding it.
+      ...(opts.rps === undefined ? {} : { max_requests_per_second: opts.rps, adaptive_rate: false }),
+      ...(opts.concurrency === undefined ? {} : { max_concurrency: opts.concurrency }),
+      import_poll_interval_s: 0.25,
+    }),
+  );
+  return configPath;
+}
+
+interface ReviewFigures {
+  members: number;
+  changes: number;
+  planFileMiB: number;
+  plan: { seconds: number; peakRssMiB: number; writeCalls: number };
+  apply: { seconds: number; peakRssMiB: number; calls: Record<string, number> };
+  sync: { seconds: number; peakRssMiB: number; calls: Record<string, number> };
+}
+
+/**
+ * Review before writing: the audience planned (`--plan`) and the plan applied (`--apply`) on one sandbox, and the
+ * same audience synced plainly on another. The apply must make exactly the plain sync's writes, and hold no more
+ * memory than it: the plan file is streamed, never loaded whole.
+ */
+async function runReview(members: number, opts: { rps: number; concurrency: number }): Promise<ReviewFigures> {
+  process.stderr.write(`bench: review ${members.toLocaleString('en-US')} members: generating…\n`);
+  const { path } = await generateAudience('review', members);
+  const planPath = join(work, `plan-review-${members}.jsonl`);
+  const target = join(root, 'dist/src/cli/target.js');
+  const rss = (stderr: string) => Number(/peak memory \(RSS\)\s+(\d+) MiB/.exec(stderr)?.[1] ?? NaN);
+  const writesOf = (calls: Record<string, number>) => Object.fromEntries(WRITE_OPERATIONS.filter((op) => calls[op]).map((op) => [op, calls[op] as number]));
+  const checked = <T extends { code: number | null; stderr: string }>(what: string, run: T): T => {
+    if (run.code !== 0) throw new Error(`target ${what} exited ${run.code}:\n${run.stderr.slice(-3000)}`);
+    return run;
+  };
+  const reviewed = await startSandboxProcess(members, 'review', 0);
+  let plan, apply, applyCalls: Record<string, number>, planWrites: number;
+  try {
+    const config = writeConfig('review', members, reviewed, opts, '-reviewed');
+    plan = checked('--plan', await timeChild([target, '--config', config, '--plan', planPath], path));
+    planWrites = Object.values(writesOf(await reviewed.calls())).reduce((a, b) => a + b, 0);
+    process.stderr.write(`bench: review ${members.toLocaleString('en-US')}: planned in ${plan.seconds.toFixed(2)} s; applying…\n`);
+    apply = checked('--apply', await timeChild([target, '--config', config, '--apply', planPath]));
+    applyCalls = writesOf(await reviewed.calls());
+  } finally {
+    await reviewed.stop();
+  }
+  const planFileMiB = round(statSync(planPath).size / 1048576);
+  const changes = readFileSync(planPath, 'utf8').split('\n').filter(Boolean).length - 1;
+  rmSync(planPath, { force: true });
+  const plain = await startSandboxProcess(members, 'review', 0);
+  let sync, syncCalls: Record<string, number>;
+  try {
+    process.stderr.write(`bench: review ${members.toLocaleString('en-US')}: applied in ${apply.seconds.toFixed(2)} s; syncing without a plan…\n`);
+    sync = checked('sync', await timeChild([target, '--config', writeConfig('review', members, plain, opts, '-plain')], path));
+    syncCalls = writesOf(await plain.calls());
+  } finally {
+    await plain.stop();
+  }
+  return {
+    members,
+    changes,
+    planFileMiB,
+    plan: { seconds: round(plan.seconds), peakRssMiB: rss(plan.stderr), writeCalls: planWrites },
+    apply: { seconds: round(apply.seconds), peakRssMiB: rss(apply.stderr), calls: applyCalls },
+    sync: { seconds: round(sync.seconds), peakRssMiB: rss(sync.stderr), calls: syncCalls },
+  };
+}
+
 async function runScenario(scenario: Scenario, members: number, opts: { latencyMs: number; rps?: number; concurrency?: number; repeats?: number; limit?: number }): Promise<RunFigures> {
   process.stderr.write(`bench: ${scenario} ${members.toLocaleString('en-US')} members: generating…\n`);
   const { path, records } = await generateAudience(scenario, members);
   const sandbox = await startSandboxProcess(members, scenario, opts.latencyMs, opts.limit);
   try {
-    const configPath = join(work, `config-${scenario}-${members}${opts.limit ? `-limit${opts.limit}` : ''}.json`);
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        client_id: 'bench',
-        client_secret: 'bench-secret',
-        sender_code_id: SENDER_CODE,
-        ...(scenario === 'lists' ? { stream_lists: twoLists.streams } : { phone_list_id: LIST }),
-        auth_url: sandbox.authUrl,
-        api_url: sandbox.apiUrl,
-        rejects_file: join(work, `rejects-${scenario}-${members}.jsonl`),
-        // The scenarios measure the sync at a known rate; the rate scenario measures finding it.
-        ...(opts.rps === undefined ? {} : { max_requests_per_second: opts.rps, adaptive_rate: false }),
-        ...(opts.concurrency === undefined ? {} : { max_concurrency: opts.concurrency }),
-        import_poll_interval_s: 0.25,
-      }),
-    );
+    const configPath = writeConfig(scenario, members, sandbox, opts);
     // A write-free scenario can run again on the same sandbox: the median of a few runs, floor and sync taken
     // in turn so both meet the same machine, is steadier than one run on a shared machine.
     const floors: number[] = [];
@@ -308,6 +374,25 @@ async function main() {
       );
     }
     figures.rate = rateFigures;
+  }
+
+  // 2d. review before writing: --plan then --apply against a plain sync of the same audience
+  const review = part('review') ? await runReview(Math.max(2_000, Math.round(size / 5)), { rps: churnRps * 2, concurrency: 8 }) : undefined;
+  figures.review = review;
+  if (review) {
+    const same = JSON.stringify(review.apply.calls) === JSON.stringify(review.sync.calls);
+    const calls = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0).toLocaleString('en-US');
+    targets.push(
+      { name: 'review: --plan writes', value: `${review.plan.writeCalls} (${review.changes.toLocaleString('en-US')} changes, ${review.planFileMiB} MiB plan, ${review.plan.seconds} s)`, goal: '0', ok: review.plan.writeCalls === 0, invariant: true },
+      { name: 'review: --apply writes', value: `${calls(review.apply.calls)} (plain sync: ${calls(review.sync.calls)})`, goal: 'the plain sync\'s, route by route', ok: same, invariant: true },
+      {
+        name: 'review: --apply peak RSS',
+        value: `${review.apply.peakRssMiB} MiB (plain sync: ${review.sync.peakRssMiB} MiB; ${review.apply.seconds} s vs ${review.sync.seconds} s)`,
+        goal: '≤ 1.1× the plain sync\'s',
+        ok: review.apply.peakRssMiB <= 1.1 * review.sync.peakRssMiB,
+        invariant: false,
+      },
+    );
   }
 
   // 3. scale
