@@ -98,6 +98,39 @@ describe('stopping a run', function () {
     expect(JSON.parse(again.stdout)).to.deep.include({ s: 1 });
   });
 
+  it('SIGTERM during --apply: exit 143, no state, a line in the audit trail for every write made; applying again finishes the plan, nothing twice', async () => {
+    const members = Array.from({ length: 20 }, (_, i) => member(i + 1));
+    sandbox = await sandboxWith(baseSeed(members));
+    const dir = tempDir('stop-apply');
+    const planPath = join(dir, 'plan.jsonl');
+    const auditPath = join(dir, 'audit.jsonl');
+    // Member 1 leaves; 60 people join.
+    const rows = [...members.slice(1).map((_, i) => row(i + 2)), ...Array.from({ length: 60 }, (_, i) => row(100 + i))];
+    const config = configFile(sandbox, { max_concurrency: 2, audit_path: auditPath });
+    const planned = await startCli('target.js', ['--config', config, '--plan', planPath], audience(rows, { state: { s: 1 } })).done;
+    expect(planned.code, planned.stderr).to.equal(0);
+    sandbox.options.latencyMs = 25;
+    const { child, done } = startCli('target.js', ['--config', config, '--apply', planPath]);
+    await until(() => (sandbox?.state.writes.length ?? 0) >= 3, 'the first writes');
+    child.kill('SIGTERM');
+    const res = await done;
+    expect(res.code, res.stderr).to.equal(143);
+    expect(res.stdout, 'no state: the plan is not applied whole').to.equal('');
+    const madeAtStop = sandbox.state.writes.length;
+    expect(madeAtStop).to.be.below(61);
+    const auditLines = () => readFileSync(auditPath, 'utf8').split('\n').filter(Boolean);
+    expect(auditLines(), 'every write made before the stop is in the audit trail').to.have.length(madeAtStop);
+
+    const again = await startCli('target.js', ['--config', config, '--apply', planPath]).done;
+    expect(again.code, again.stderr).to.equal(0);
+    expect(JSON.parse(again.stdout)).to.deep.include({ s: 1 });
+    expect(sandbox.state.subscribedPhones(LIST)).to.deep.equal(rows.map((r) => String(r.phone)).sort());
+    const creates = sandbox.state.writes.filter((w) => w.op === 'create').map((w) => w.phone);
+    expect(new Set(creates).size, 'no contact created twice').to.equal(creates.length);
+    expect(sandbox.state.writes).to.have.length(61);
+    expect(auditLines()).to.have.length(61);
+  });
+
   it('SIGINT while the tap is still sending: stops reading at once, writes nothing, exit 130', async () => {
     sandbox = await sandboxWith(baseSeed([member(1), member(2)]));
     const tmp = tempDir('tmpdir');
