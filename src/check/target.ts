@@ -3,12 +3,11 @@
  * Files first (no call needed), then the token, the sender code, the list, the profile fields the catalog's
  * audience schema would mirror, and the transactional list with its message shells when configured.
  */
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, type TargetConfig } from '../config/target.js';
 import { pathProblem, targetPaths } from '../config/paths.js';
-import { buildFieldPlan } from '../contact/fields.js';
+import { buildFieldPlan, planInputOf } from '../contact/fields.js';
 import { ConfigError, EXIT } from '../errors.js';
 import { isS3Url, parseS3Url } from '../config/s3-url.js';
 import { checkJournalWritable } from '../transactional/journal.js';
@@ -95,13 +94,10 @@ export async function checkTarget(config: TargetConfig, client: ListrakClient, c
     // As a run does before its first write: the trail's store proves it can be written.
     await checks.run('audit_path', async () => {
       const { ObjectStore } = await import('../transactional/s3-store.js');
-      const store = new ObjectStore(config, auditAt, 'audit_path');
       try {
-        await store.probe(`${auditAt.prefix}.probe-${randomUUID()}`);
+        (await ObjectStore.probed(config, auditAt, 'audit_path')).store.close();
       } catch (e) {
         throw new CheckProblem((e as Error).message, EXIT.failed);
-      } finally {
-        store.close();
       }
       return `audit_path ${config.audit_path} is writable`;
     });
@@ -216,10 +212,8 @@ async function checkProfileFields(checks: CheckList, config: TargetConfig, field
   const { stream, properties } = catalog.audience;
   let plan: ReturnType<typeof buildFieldPlan> | undefined;
   const ok = await checks.run(name, () => {
-    const renamed = config.group_property && config.group_field ? { property: config.group_property, field: config.group_field } : undefined;
-    // As the run matches them (sync/list-run.ts): the consent columns are read as consent, never as fields.
-    const consent = { property: config.consent_property, timeProperty: config.consent_time_property };
-    plan = buildFieldPlan({ properties: Object.keys(properties), profileFields: fields, includeCustomFields: config.include_custom_fields, renamed, consent });
+    // As the run matches them: the group field renamed, the consent columns read as consent, never as fields.
+    plan = buildFieldPlan(planInputOf(config, Object.keys(properties), { profileFields: fields }));
     if ('error' in plan) throw new CheckProblem(plan.setting ? `${plan.setting}: ${plan.error}` : `stream "${stream}" in ${catalog.path}: ${plan.error}`, EXIT.config);
     if (!config.include_custom_fields) return `not managed (include_custom_fields is false); stream "${stream}"`;
     if (plan.custom.length === 0) return `stream "${stream}" declares no property matching a profile field: only system fields are managed`;

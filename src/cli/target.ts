@@ -184,11 +184,12 @@ function sandboxConfig(seed: SandboxSeed, sandbox: Sandbox): Record<string, unkn
  * (the stream is let go when the run ends).
  */
 function ignoredStdin(): Readable {
+  const warn = () => process.stderr.write('WARN: --apply reads no input: the data on stdin is ignored (the plan holds every change)\n');
   try {
     const st = fstatSync(0);
-    if (st.isFile() && st.size > 0) process.stderr.write('WARN: --apply reads no input: the data on stdin is ignored (the plan holds every change)\n');
+    if (st.isFile() && st.size > 0) warn();
     else if (st.isFIFO() || st.isSocket()) {
-      process.stdin.once('data', () => process.stderr.write('WARN: --apply reads no input: the data on stdin is ignored (the plan holds every change)\n'));
+      process.stdin.once('data', warn);
       process.stdin.on('data', () => {});
       process.stdin.unref?.();
     }

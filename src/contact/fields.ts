@@ -81,6 +81,30 @@ export interface PlanInput {
   consent?: ConsentProperties;
 }
 
+/** The settings that decide how a stream's properties meet the sender code's fields (a target config has them). */
+export interface FieldSettings {
+  include_custom_fields: boolean;
+  consent_property: string;
+  consent_time_property: string;
+  group_property?: string;
+  group_field?: string;
+}
+
+/**
+ * How a stream's properties meet the sender code's fields under the settings: the one place a run, `--apply` and
+ * `--check` take their field plan's input from.
+ */
+export function planInputOf(settings: FieldSettings, properties: string[], sender: { profileFields: ProfileField[]; managedField?: ProfileField }): PlanInput {
+  return {
+    properties,
+    profileFields: sender.profileFields,
+    includeCustomFields: settings.include_custom_fields,
+    managedFieldId: sender.managedField?.segmentationFieldId,
+    consent: { property: settings.consent_property, timeProperty: settings.consent_time_property },
+    ...(settings.group_property && settings.group_field ? { renamed: { property: settings.group_property, field: settings.group_field } } : {}),
+  };
+}
+
 /** A field plan, or why there is none (`setting`: the setting at fault, when it is one rather than the schema). */
 export function buildFieldPlan({ properties, profileFields, includeCustomFields, managedFieldId, renamed, consent }: PlanInput): FieldPlan | { error: string; setting?: string } {
   const byName = new Map<string, ProfileField>();

@@ -7,13 +7,12 @@ import type { TargetConfig } from '../config/target.js';
 import { ConfigError } from '../errors.js';
 import { activeList } from '../listrak/account.js';
 import type { SmsApi } from '../listrak/sms.js';
-import { buildFieldPlan, type FieldPlan } from '../contact/fields.js';
+import { buildFieldPlan, planInputOf, type FieldPlan } from '../contact/fields.js';
 import { MembersThread } from '../fast/members-thread.js';
 import { fmt, type SyncCounts } from '../report/counts.js';
 import { SortedKeys } from '../tables/keys.js';
 import { LiveList, stillNeeded } from './apply-decision.js';
 import { positionalValues, type Change, type ChangeAction } from './change.js';
-import { listPlanInput } from './list-run.js';
 import { readMembers } from './members.js';
 import { fieldsOf, type PlannedList, type SavedPlan } from './plan-file.js';
 import { frozenPlan, type SyncPlan } from './plan.js';
@@ -43,8 +42,10 @@ export async function spoolStillNeeded(changes: AsyncIterable<Change>, fields: F
       const key = live.keyOf(c.phone);
       if (key !== undefined) todo.revokedKeys.add(key);
     }
+    // A change that names no values is decided as such; written, its fields are empty.
     const values = c.values && positionalValues(fields, c.values);
     const d = stillNeeded({ action: c.action, phone: c.phone, values }, live);
+    const written = values ?? positionalValues(fields, undefined);
     if (d.write === 'none') {
       todo.settled[d.why]++;
       continue;
@@ -62,12 +63,12 @@ export async function spoolStillNeeded(changes: AsyncIterable<Change>, fields: F
     else if (d.write === 'new') {
       counts.planned.new++;
       todo.newKeys.push(Number(c.phone));
-      await spool.add({ kind: 'new', phone: c.phone, ...where, values: values ?? positionalValues(fields, undefined), reason: c.reason });
+      await spool.add({ kind: 'new', phone: c.phone, ...where, values: written, reason: c.reason });
     } else {
       if (d.system) counts.planned.changedSystem++;
       else counts.planned.changedCustomOnly++;
       const reason = d.asPlanned ? c.reason : 'plan';
-      await spool.add({ kind: 'update', phone: c.phone, ...where, values: values ?? positionalValues(fields, undefined), system: d.system, custom: d.custom, reason });
+      await spool.add({ kind: 'update', phone: c.phone, ...where, values: written, system: d.system, custom: d.custom, reason });
     }
   }
   await spool.finish();
@@ -88,7 +89,7 @@ export interface SavedListDeps {
 export async function savedListPlan(deps: SavedListDeps, saved: SavedPlan, entry: PlannedList, sender: PreparedSender, spool: WriteSpool, counts: SyncCounts): Promise<{ plan: SyncPlan; todo: StillToDo }> {
   const { config, api } = deps;
   const list = await activeList(api, config, entry.phone_list_id, `the plan's list for stream "${entry.stream}"`);
-  const planInput = listPlanInput(config, entry.properties, sender);
+  const planInput = planInputOf(config, entry.properties, sender);
   const fields = buildFieldPlan(planInput);
   if ('error' in fields || JSON.stringify(fieldsOf(fields)) !== JSON.stringify(entry.fields)) {
     throw new ConfigError(`--apply ${saved.path}: the profile fields the plan writes to list ${entry.phone_list_id} are not the ones the config and the sender code give now (renamed, removed or disabled since ${saved.header.created}); make a new plan`);

@@ -11,7 +11,6 @@
  * they are held until then. A trail that cannot be written stops the run (AuditError): no write goes unrecorded
  * beyond the batch that found it out.
  */
-import { randomUUID } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { TargetConfig } from '../config/target.js';
 import { parseS3Url, type S3Location } from '../config/s3-url.js';
@@ -57,24 +56,24 @@ export class AuditTrail implements AuditHook {
   private constructor(
     private readonly store: AuditStore,
     private readonly runId: string,
-    private readonly opts: { plan?: string; now?: () => Date },
+    private readonly opts: { plan?: string },
   ) {}
 
   /**
    * The trail of `config.audit_path` for run `runId`, or none when it is unset. An S3 trail is probed here, before
    * any write, so that missing permissions stop the run while nothing is written yet.
    */
-  static async open(config: Pick<TargetConfig, 'audit_path'> & Partial<TargetConfig>, runId: string, opts: { plan?: string; now?: () => Date } = {}): Promise<AuditTrail | undefined> {
+  static async open(config: TargetConfig, runId: string, opts: { plan?: string } = {}): Promise<AuditTrail | undefined> {
     const path = config.audit_path;
     if (path === undefined) return undefined;
     const location = parseS3Url(path);
-    const store = location ? await AuditObjects.open(config as TargetConfig, location, runId) : new AuditFile(path);
+    const store = location ? await AuditObjects.open(config, location, runId) : new AuditFile(path);
     return new AuditTrail(store, runId, opts);
   }
 
   written(change: Change, outcome: string): void {
     const line: AuditLine = {
-      time: this.now().toISOString(),
+      time: new Date().toISOString(),
       run_id: this.runId,
       list: change.list,
       action: change.action,
@@ -102,7 +101,7 @@ export class AuditTrail implements AuditHook {
     if (!this.pending.length) return;
     const text = this.pending.join('');
     this.pending = [];
-    await this.store.append(text, this.now());
+    await this.store.append(text, new Date());
   }
 
   /** The last lines written and the store let go. Rows of imports that never ended are not written: no answer came. */
@@ -112,10 +111,6 @@ export class AuditTrail implements AuditHook {
     } finally {
       await this.store.close();
     }
-  }
-
-  private now(): Date {
-    return this.opts.now?.() ?? new Date();
   }
 }
 
@@ -155,13 +150,7 @@ class AuditObjects implements AuditStore {
   static async open(config: TargetConfig, location: S3Location, runId: string): Promise<AuditObjects> {
     // The AWS SDK is loaded only by a run that uses a store.
     const { ObjectStore } = await import('../transactional/s3-store.js');
-    const store = new ObjectStore(config, location, 'audit_path');
-    try {
-      await store.probe(`${location.prefix}.probe-${randomUUID()}`);
-    } catch (e) {
-      store.close();
-      throw e;
-    }
+    const { store } = await ObjectStore.probed(config, location, 'audit_path');
     return new AuditObjects(store, location, runId);
   }
 

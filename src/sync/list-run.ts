@@ -3,10 +3,9 @@
  * one list (`phone_list_id`) or several (`stream_lists`), each a ListRun with a tally of its own; run.ts wires them
  * to the router and orders their phases.
  */
-import type { TargetConfig } from '../config/target.js';
 import { ConfigError, InputError } from '../errors.js';
 import type { PhoneList } from '../listrak/sms.js';
-import { buildFieldPlan, type FieldPlan, type PlanInput } from '../contact/fields.js';
+import { buildFieldPlan, planInputOf, type FieldPlan, type PlanInput } from '../contact/fields.js';
 import { MembersThread } from '../fast/members-thread.js';
 import type { SingerRouter } from '../singer/route.js';
 import { SyncCounts, fmt } from '../report/counts.js';
@@ -26,18 +25,6 @@ import type { AuditHook } from './audit.js';
 export interface ListRunDeps extends ApplyDeps {
   /** false: the reference path (see SyncDeps.fastPath). */
   fastPath: boolean;
-}
-
-/** How a stream's properties meet the sender code's fields, under the config's settings. */
-export function listPlanInput(config: TargetConfig, properties: string[], sender: PreparedSender): PlanInput {
-  return {
-    properties,
-    profileFields: sender.profileFields,
-    includeCustomFields: config.include_custom_fields,
-    managedFieldId: sender.managedField?.segmentationFieldId,
-    consent: { property: config.consent_property, timeProperty: config.consent_time_property },
-    ...(config.group_property && config.group_field ? { renamed: { property: config.group_property, field: config.group_field } } : {}),
-  };
 }
 
 export class ListRun implements ListWriter {
@@ -74,7 +61,7 @@ export class ListRun implements ListWriter {
     this.thread = run.thread ?? new MembersThread();
     this.counts = run.several ? new SyncCounts() : run.counts;
     this.rejects = run.rejects.countedIn(this.counts);
-    this.planInput = listPlanInput(config, schema.properties, sender);
+    this.planInput = planInputOf(config, schema.properties, sender);
     const fields = buildFieldPlan(this.planInput);
     if ('error' in fields) {
       void this.thread.stop();

@@ -86,11 +86,9 @@ const changeSchema = z.object({
   file: z.string().optional(),
 });
 
-/** Counts per action of a set of changes, every action named (0 when none). */
-export function countActions(changes: Iterable<Change>): Record<ChangeAction, number> {
-  const counts = Object.fromEntries(ACTIONS.map((a) => [a, 0])) as Record<ChangeAction, number>;
-  for (const c of changes) counts[c.action]++;
-  return counts;
+/** A count per action, every action named, all 0. */
+function noActions(): Record<ChangeAction, number> {
+  return Object.fromEntries(ACTIONS.map((a) => [a, 0])) as Record<ChangeAction, number>;
 }
 
 /**
@@ -98,14 +96,14 @@ export function countActions(changes: Iterable<Change>): Record<ChangeAction, nu
  * so a plan of millions of changes is never held in memory.
  */
 export async function writePlanFile(path: string, uncounted: UncountedHeader, changes: () => AsyncIterable<Change>): Promise<PlanHeader> {
-  const perList = new Map(uncounted.lists.map((l) => [l.phone_list_id, countActions([])]));
-  const counts = countActions([]);
+  const perList = new Map(uncounted.lists.map((l) => [l.phone_list_id, noActions()]));
+  const counts = noActions();
   for await (const c of changes()) {
     counts[c.action]++;
     const own = perList.get(c.list);
     if (own) own[c.action]++;
   }
-  const header: PlanHeader = { ...uncounted, lists: uncounted.lists.map((l) => ({ ...l, counts: perList.get(l.phone_list_id) ?? countActions([]) })), counts };
+  const header: PlanHeader = { ...uncounted, lists: uncounted.lists.map((l) => ({ ...l, counts: perList.get(l.phone_list_id) ?? noActions() })), counts };
   const temp = join(dirname(path), `.${basename(path)}.${randomUUID().slice(0, 8)}.tmp`);
   const file = await open(temp, 'wx', 0o600);
   try {

@@ -34,7 +34,7 @@ import type { SyncPlan } from './plan.js';
 import { prepare, prepareSender, type PreparedSender } from './prepare.js';
 import { evidenceMode } from './removal.js';
 import { Workspace } from './workspace.js';
-import { applyPlan, type ListWriter } from './apply-plan.js';
+import { applyPlan, type ApplyDeps, type ListWriter } from './apply-plan.js';
 import { plannedVersusNeeded, savedListPlan } from './apply-saved.js';
 import { AuditTrail, type AuditHook } from './audit.js';
 import { describeChange, planChanges, sampleChanges } from './change.js';
@@ -414,9 +414,7 @@ class Run {
       this.lists.push({ stream: entry.stream, list: plan.list, counts });
       applying.push({ plan, writer: { counts, sender, rejects: this.rejectsOfRun.countedIn(counts) } });
     }
-    const rate = () => this.deps.http.rate.summary();
-    const deps = { config, api, logger, clock: this.clock, runId: this.runId, rate };
-    await this.audited((audit) => applying.map(({ plan, writer }) => () => applyPlan(deps, writer, plan, () => this.checkpoint(), audit)), header.created);
+    await this.audited((audit) => applying.map(({ plan, writer }) => () => applyPlan(this.applyDeps(), writer, plan, () => this.checkpoint(), audit)), header.created);
     const plans = applying.map((a) => a.plan);
     const done = plans.length === 1 ? `list ${plans[0]?.list.phoneListId} is as the plan promised` : `${plans.length} lists are as the plan promised`;
     return { ...this.finish(done, header.tap_state ?? undefined, plans), reading: [] };
@@ -428,10 +426,14 @@ class Run {
     return own.length ? SyncCounts.sum([this.counts, ...own]) : this.counts;
   }
 
+  /** What the apply phases need of the run (apply-plan.ts), for a list of this run or of a saved plan. */
+  private applyDeps(): ApplyDeps {
+    const { config, api, logger, http } = this.deps;
+    return { config, api, logger, clock: this.clock, runId: this.runId, rate: () => http.rate.summary() };
+  }
+
   private listRun(stream: string, list: PhoneList, schema: { line: number; properties: string[] }, sender: PreparedSender, spool: WriteSpool, work: Workspace, rejects: RejectSink, opts: { several: boolean; thread?: MembersThread }): ListRun {
-    const { config, api, logger } = this.deps;
-    const rate = () => this.deps.http.rate.summary();
-    const run = new ListRun({ config, api, logger, clock: this.clock, runId: this.runId, fastPath: this.fastPath, rate }, stream, list, schema, sender, spool, work.spill, { counts: this.counts, rejects, ...opts });
+    const run = new ListRun({ ...this.applyDeps(), fastPath: this.fastPath }, stream, list, schema, sender, spool, work.spill, { counts: this.counts, rejects, ...opts });
     this.metrics.counter('record_count', { stream }, () => run.counts.records);
     return run;
   }

@@ -30,26 +30,19 @@ const MAX_RACES = 5;
 const STATES: readonly JournalState[] = ['sending', 'sent', 'rejected'];
 
 export async function openS3Journal(config: TargetConfig, location: S3Location, logger: Logger): Promise<Journal> {
-  const store = new ObjectStore(config, location);
-  const run = randomUUID();
-  try {
-    for (const limit of limitsOf(await store.probe(`${location.prefix}.probe-${run}`))) logger.warn(`journal_path ${config.journal_path}: ${limit}`);
-  } catch (e) {
-    store.close();
-    throw e;
-  }
-  return new S3Journal(store, location.prefix, run, config.request_timeout_ms, logger);
+  const { store, features } = await ObjectStore.probed(config, location, 'journal_path');
+  for (const limit of limitsOf(features)) logger.warn(`journal_path ${config.journal_path}: ${limit}`);
+  return new S3Journal(store, location.prefix, randomUUID(), config.request_timeout_ms, logger);
 }
 
 export async function checkS3Journal(config: TargetConfig, location: S3Location): Promise<JournalCheck> {
-  const store = new ObjectStore(config, location);
   try {
-    const warnings = limitsOf(await store.probe(`${location.prefix}.probe-${randomUUID()}`)).map((limit) => `journal_path ${config.journal_path}: ${limit}`);
+    const { store, features } = await ObjectStore.probed(config, location, 'journal_path');
+    store.close();
+    const warnings = limitsOf(features).map((limit) => `journal_path ${config.journal_path}: ${limit}`);
     return { ok: true, detail: `journal_path ${config.journal_path} is writable`, warnings };
   } catch (e) {
     return { ok: false, fix: (e as Error).message, exitCode: exitCodeOf(e) };
-  } finally {
-    store.close();
   }
 }
 

@@ -7,6 +7,7 @@
  * S3-compatible stores differ in what they honour, so the store is probed once when opened (see `probe`), and the
  * journal is told what it can rely on.
  */
+import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import type { TargetConfig } from '../config/target.js';
 import type { S3Location } from '../config/s3-url.js';
@@ -56,6 +57,20 @@ export class ObjectStore {
       // Other stores want path-style addressing, and many refuse the SDK's newer default checksum headers.
       ...(endpoint ? { endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
     });
+  }
+
+  /**
+   * A store for `setting`'s location that has been probed (see `probe`, on a throw-away object under the prefix):
+   * what it honours is known, and the credentials have proved they can write. Closed again when the probe fails.
+   */
+  static async probed(config: TargetConfig, location: S3Location, setting: 'journal_path' | 'audit_path'): Promise<{ store: ObjectStore; features: StoreFeatures }> {
+    const store = new ObjectStore(config, location, setting);
+    try {
+      return { store, features: await store.probe(`${location.prefix}.probe-${randomUUID()}`) };
+    } catch (e) {
+      store.close();
+      throw e;
+    }
   }
 
   /** Write `body` as `name` unless an object is there: its ETag, or undefined when one is. */
