@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runCli } from '../support/cli.js';
 import { AUDIENCE_SCHEMA, LIST, OTHER_LIST, SC, audience, baseSeed, member, msg, phone, row, texts, type Row } from '../support/fixtures.js';
-import { rawConfigFor, sandboxWith, writeCalls } from '../support/harness.js';
+import { jsonLinesOf, rawConfigFor, sandboxWith, writeCalls } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
 
 function writeConfig(dir: string, sandbox: Sandbox, extra: Record<string, unknown> = {}): string {
@@ -18,11 +18,7 @@ function writeConfig(dir: string, sandbox: Sandbox, extra: Record<string, unknow
   return path;
 }
 
-const jsonLines = (path: string) =>
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = jsonLinesOf;
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 

@@ -112,13 +112,17 @@ export async function runTarget(sandbox: Sandbox, input: string, overrides: Reco
   } catch (e) {
     run.error = e as Error;
   }
-  if (existsSync(config.rejects_file)) {
-    run.rejects = readFileSync(config.rejects_file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
+  run.rejects = jsonLinesOf(config.rejects_file);
   return run;
+}
+
+/** A JSONL file's lines (the rejects file, a plan, an audit trail), parsed; none when there is no file. */
+export function jsonLinesOf(path: string): Record<string, unknown>[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 function chunks(input: string, size: number): string[] {

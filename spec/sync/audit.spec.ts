@@ -3,23 +3,17 @@
  * reason and Listrak's outcome, told by the write code itself (writes.ts, unsubscribe.ts) where it learns it.
  */
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, row } from '../support/fixtures.js';
-import { runTarget, sandboxWith } from '../support/harness.js';
+import { jsonLinesOf, runTarget, sandboxWith } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
 
 const SUBSCRIBE = 'ContactListSubscription_PostContactListSubscription';
 const UNSUBSCRIBE = 'ContactListSubscription_DeleteUnsubscribeContactListSubscription';
 
-function auditLines(path: string): Record<string, unknown>[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+const auditLines = jsonLinesOf;
 
 /** Each line as "action phone reason outcome", sorted. */
 const summary = (lines: Record<string, unknown>[]) => lines.map((l) => `${l.action} ${l.phone} ${l.reason} ${l.outcome}`).sort();

@@ -4,11 +4,10 @@
  * person revoked in two lists of a run opted out once.
  */
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { AUDIENCE_SCHEMA, LIST, OTHER_LIST, SC, audience, baseSeed, member, phone, range, row, type Row } from '../support/fixtures.js';
-import { runTarget, sandboxWith } from '../support/harness.js';
+import { jsonLinesOf, runTarget, sandboxWith } from '../support/harness.js';
 import { tempDir } from '../support/tmp.js';
 
 const SCHEMA = { ...AUDIENCE_SCHEMA, schema: { ...AUDIENCE_SCHEMA.schema, properties: { ...AUDIENCE_SCHEMA.schema.properties, sms_consent: {} } } };
@@ -20,14 +19,7 @@ const UNSUBSCRIBE = 'ContactListSubscription_DeleteUnsubscribeContactListSubscri
 const revoking = (revoked: number[], extra: Row[] = [], stream = 'audience') =>
   audience([...MEMBERS.map((n) => row(n, { sms_consent: revoked.includes(n) ? 'stop' : 'yes' })), ...extra], { schema: SCHEMA, stream });
 
-function auditOf(path: string): string[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .map((l) => `${String(l.action)} ${String(l.phone)} ${String(l.reason)} ${String(l.outcome)}`);
-}
+const auditOf = (path: string) => jsonLinesOf(path).map((l) => `${String(l.action)} ${String(l.phone)} ${String(l.reason)} ${String(l.outcome)}`);
 
 describe('the revocations phase, answer by answer', () => {
   let sandbox: Sandbox | undefined;
